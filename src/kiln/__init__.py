@@ -1,0 +1,1 @@
+"""kiln: Keras's API on JAX. `import kiln as keras` and existing Keras code runs."""

@@ -1,0 +1,200 @@
+"""`Variable` handles and the one binding scope that makes layers and metrics pure.
+
+A `Variable` owns a concrete value. Inside `bind(values)` it reads the bound value instead
+(a tracer, during `jax.jit`), and `assign` records the new value in the scope rather than
+mutating anything. That single mechanism lets the Keras idiom (`build` + `add_weight`, then
+`call` reading `self.kernel`; `metric.update_state` calling `self.total.assign_add`) run as a
+pure function: bind the state, call, collect the writes. It is Keras 3's `StatelessScope`
+idea without a stateful and a stateless twin of every method.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from typing import Any, Callable, Iterator, Mapping
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import _config
+
+
+class _Scope:
+    """Values bound to variables for one traced call, and the writes made during it."""
+
+    def __init__(self, values: Mapping["Variable", Any]):
+        self.values = {id(v): val for v, val in values.items()}
+        self.writes: dict[int, Any] = {}
+        self.variables: dict[int, "Variable"] = {id(v): v for v in values}
+
+
+_local = threading.local()
+
+
+def _scopes() -> list[_Scope]:
+    if not hasattr(_local, "stack"):
+        _local.stack = []
+    return _local.stack
+
+
+@contextlib.contextmanager
+def bind(values: Mapping["Variable", Any]) -> Iterator[_Scope]:
+    """Binds `values` to their variables for the duration of the block.
+
+    Reads of a bound variable return the bound value; `assign` calls are recorded in the
+    returned scope's `writes` (keyed by `id(variable)`) and seen by later reads in the block.
+    Variables not in `values` keep reading their own value.
+
+    Example:
+        >>> v = Variable(jnp.zeros(()), name="v")
+        >>> with bind({v: jnp.ones(())}) as scope:
+        ...     v.assign(v.value + 1)
+        >>> float(scope.writes[id(v)]), float(v.value)
+        (2.0, 0.0)
+    """
+    scope = _Scope(values)
+    _scopes().append(scope)
+    try:
+        yield scope
+    finally:
+        _scopes().pop()
+
+
+def in_scope() -> bool:
+    """True while some `bind` block is active (i.e. during a pure call)."""
+    return bool(_scopes())
+
+
+def collect_writes(scope: _Scope) -> dict["Variable", Any]:
+    """The writes of `scope` as `{variable: new_value}`."""
+    return {scope.variables[k]: v for k, v in scope.writes.items()}
+
+
+def _unwrap(x: Any) -> Any:
+    return x.value if isinstance(x, Variable) else x
+
+
+class Variable:
+    """A named, possibly trainable array owned by a layer, metric or optimizer.
+
+    Args:
+        value: the initial value (array-like).
+        name: the short name, e.g. "kernel".
+        trainable: whether the optimizer updates it.
+        dtype: the dtype; defaults to the value's dtype (floats become floatx).
+        path: the full name used as the key of this variable in a training state,
+            e.g. "dense/kernel". Defaults to `name`.
+    """
+
+    def __init__(self, value: Any, *, name: str, trainable: bool = True, dtype: Any = None,
+                 path: str | None = None):
+        arr = jnp.asarray(value, dtype=dtype)
+        if dtype is None and jnp.issubdtype(arr.dtype, jnp.floating):
+            arr = arr.astype(_config.floatx())
+        self._value = arr
+        self.name = name
+        self.path = path or name
+        self.trainable = trainable
+
+    # -- value access -------------------------------------------------------------------
+    @property
+    def value(self) -> jax.Array:
+        key = id(self)
+        for scope in reversed(_scopes()):
+            if key in scope.writes:
+                return scope.writes[key]
+            if key in scope.values:
+                return scope.values[key]
+        return self._value
+
+    def assign(self, value: Any) -> "Variable":
+        """Sets the value (recorded in the active scope during a pure call)."""
+        value = jnp.asarray(_unwrap(value), dtype=self.dtype)
+        if tuple(value.shape) != tuple(self.shape):
+            raise ValueError(
+                f"Cannot assign a value of shape {tuple(value.shape)} to variable "
+                f"'{self.path}' of shape {tuple(self.shape)}."
+            )
+        stack = _scopes()
+        if stack:
+            key = id(self)
+            target = next((s for s in reversed(stack) if key in s.values), stack[-1])
+            # A variable bound nowhere (e.g. created during the call) is recorded in the
+            # innermost scope, so its write is still collected rather than lost.
+            target.variables.setdefault(key, self)
+            target.writes[key] = value
+        else:
+            self._value = value
+        return self
+
+    def assign_add(self, value: Any) -> "Variable":
+        return self.assign(self.value + _unwrap(value))
+
+    def assign_sub(self, value: Any) -> "Variable":
+        return self.assign(self.value - _unwrap(value))
+
+    # -- array-like surface ---------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self._value.shape)
+
+    @property
+    def dtype(self) -> Any:
+        return self._value.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self._value.ndim
+
+    def numpy(self) -> np.ndarray:
+        return np.asarray(self.value)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        arr = np.asarray(self.value)
+        return arr.astype(dtype) if dtype is not None else arr
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, idx: Any) -> jax.Array:
+        return self.value[idx]
+
+    def __repr__(self) -> str:
+        return (f"<Variable path={self.path!r} shape={self.shape} dtype={self.dtype} "
+                f"trainable={self.trainable}>")
+
+    def __bool__(self) -> bool:
+        return bool(self.value)
+
+    def __float__(self) -> float:
+        return float(self.value)
+
+    def __int__(self) -> int:
+        return int(self.value)
+
+
+def _binary(op: Callable[[Any, Any], Any], reflected: bool = False) -> Callable:
+    if reflected:
+        return lambda self, other: op(_unwrap(other), self.value)
+    return lambda self, other: op(self.value, _unwrap(other))
+
+
+for _name, _op in {
+    "add": jnp.add, "sub": jnp.subtract, "mul": jnp.multiply, "truediv": jnp.true_divide,
+    "floordiv": jnp.floor_divide, "mod": jnp.mod, "pow": jnp.power, "matmul": jnp.matmul,
+}.items():
+    setattr(Variable, f"__{_name}__", _binary(_op))
+    setattr(Variable, f"__r{_name}__", _binary(_op, reflected=True))
+for _name, _op in {"lt": jnp.less, "le": jnp.less_equal, "gt": jnp.greater,
+                   "ge": jnp.greater_equal}.items():
+    setattr(Variable, f"__{_name}__", _binary(_op))
+Variable.__neg__ = lambda self: -self.value  # type: ignore[attr-defined]
+Variable.__abs__ = lambda self: jnp.abs(self.value)  # type: ignore[attr-defined]
+Variable.T = property(lambda self: self.value.T)  # type: ignore[attr-defined]
+
+
+def unwrap(tree: Any) -> Any:
+    """Replaces every Variable in a pytree (or a bare Variable) by its current value."""
+    return jax.tree_util.tree_map(_unwrap, tree, is_leaf=lambda x: isinstance(x, Variable))
