@@ -1,1 +1,35 @@
-"""kiln: Keras's API on JAX. `import kiln as keras` and existing Keras code runs."""
+"""kiln: Keras's API on JAX and optax. `import kiln as keras` and Keras code runs, compiled by XLA.
+
+Example:
+    >>> import kiln as keras
+    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1, activation="sigmoid")])
+    >>> model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+"""
+
+from . import activations as activations
+from . import backend as backend
+from . import callbacks as callbacks
+from . import config as config
+from . import initializers as initializers
+from . import layers as layers
+from . import losses as losses
+from . import metrics as metrics
+from . import models as models
+from . import ops as ops
+from . import optimizers as optimizers
+from . import regularizers as regularizers
+from . import utils as utils
+from .layers import Input as Input
+from .layers import InputLayer as InputLayer
+from .layers import KerasTensor as KerasTensor
+from .layers import Layer as Layer
+from .models import Model as Model
+from .models import Sequential as Sequential
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Input", "InputLayer", "KerasTensor", "Layer", "Model", "Sequential", "activations",
+    "backend", "callbacks", "config", "initializers", "layers", "losses", "metrics", "models",
+    "ops", "optimizers", "regularizers", "utils",
+]

@@ -1,0 +1,352 @@
+"""`Layer`: Keras's building block, made pure by one binding scope.
+
+Weights are `Variable`s created by `add_weight` in `build(input_shape)`. Sub-layers are found
+structurally, by walking the layer's attributes (lists, tuples and dicts included) in the order
+they were assigned: no `__setattr__` tracking. A call on `KerasTensor`s records a functional
+graph node; a call on arrays runs `call` directly.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Iterator
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .. import _config, initializers, regularizers
+from .._variables import Variable, bind
+from . import _context
+from ._symbolic import KerasTensor, Node, batch_unknown, from_struct, is_symbolic, to_struct
+
+_BASE_KWARGS = ("input_shape", "input_dim", "batch_size", "batch_input_shape")
+
+
+class Layer:
+    """Base class of every layer and model.
+
+    Subclass it the Keras way: create weights in `build(input_shape)` with `add_weight`, compute
+    in `call(inputs, training=None)`. `call` must use jax.numpy (or `kiln.ops`) so that it can be
+    traced and compiled.
+
+    Args:
+        name: the layer's name; a unique one (`dense`, `dense_1`, ...) is made when omitted.
+        trainable: whether the optimizer updates this layer's trainable weights.
+        dtype: the dtype of the weights (floatx by default).
+        input_shape / input_dim: legacy Keras arguments giving the input shape (without the
+            batch dimension) of the first layer of a Sequential model.
+
+    Example:
+        >>> class Scale(Layer):
+        ...     def build(self, input_shape):
+        ...         self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones")
+        ...     def call(self, x):
+        ...         return x * self.w
+        >>> Scale()(jnp.ones((2, 3))).shape
+        (2, 3)
+    """
+
+    def __init__(self, *, name: str | None = None, trainable: bool = True, dtype: Any = None,
+                 activity_regularizer: Any = None, **kwargs: Any):
+        unknown = set(kwargs) - set(_BASE_KWARGS)
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__} got unrecognized keyword arguments {sorted(unknown)}. "
+                "Check the spelling against the layer's documented arguments."
+            )
+        self.name = name or _context.unique_name(type(self).__name__)
+        self._trainable = bool(trainable)
+        self.dtype = _dtype_name(dtype)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.built = False
+        self._variables: list[Variable] = []
+        self._call_losses: list[Any] = []
+        self._build_shape: Any = None
+        self.output_shape_info: Any = None
+        self._inbound_nodes: list[Node] = []
+        self._batch_input_shape = _legacy_input_shape(kwargs)
+
+    # -- weights -----------------------------------------------------------------------------
+    def add_weight(self, shape: Any = None, initializer: Any = None, dtype: Any = None,
+                   trainable: bool = True, regularizer: Any = None, constraint: Any = None,
+                   name: str | None = None) -> Variable:
+        """Creates a weight of this layer (call it from `build`).
+
+        Args:
+            shape: the weight's shape (default: scalar).
+            initializer: name, instance or callable `(shape, dtype)`; default glorot_uniform
+                for floats and zeros otherwise, as in Keras.
+            dtype: the weight dtype; defaults to the layer's.
+            trainable: whether gradients update it.
+            regularizer: name or callable; its penalty is added to the training loss.
+            constraint: a callable applied to the weight after each optimizer update.
+            name: the short name; the variable's path is "<layer scope>/<name>".
+
+        Returns:
+            The new `Variable`.
+        """
+        shape = () if shape is None else tuple(int(d) for d in shape)
+        dtype = _dtype_name(dtype) if dtype is not None else self.dtype
+        if initializer is None:
+            initializer = "glorot_uniform" if jnp.issubdtype(dtype, jnp.floating) else "zeros"
+        value = initializers.get(initializer)(shape, dtype=dtype)
+        name = name or f"variable_{len(self._variables)}"
+        path = _context.scoped_path(name)
+        if not path.endswith(f"{self.name}/{name}"):  # add_weight called outside build()
+            with _context.name_scope(self.name):
+                path = _context.scoped_path(name)
+        var = Variable(value, name=name, trainable=trainable, dtype=dtype, path=path)
+        var.regularizer = regularizers.get(regularizer)
+        var.constraint = constraint
+        self._variables.append(var)
+        return var
+
+    add_variable = add_weight
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = bool(value)
+        for layer in self._flatten_layers(include_self=False):
+            layer._trainable = bool(value)
+
+    @property
+    def weights(self) -> list[Variable]:
+        """Own weights (trainable first, as Keras lists them), then each sub-layer's."""
+        own = [v for v in self._variables if v.trainable] + [v for v in self._variables if not v.trainable]
+        seen, out = set(), []
+        for v in own + [w for layer in self._sublayers() for w in layer.weights]:
+            if id(v) not in seen:
+                seen.add(id(v))
+                out.append(v)
+        return out
+
+    variables = weights
+
+    @property
+    def trainable_weights(self) -> list[Variable]:
+        if not self.trainable:
+            return []
+        own = [v for v in self._variables if v.trainable]
+        return _dedup(own + [w for layer in self._sublayers() for w in layer.trainable_weights])
+
+    trainable_variables = trainable_weights
+
+    @property
+    def non_trainable_weights(self) -> list[Variable]:
+        trainable = {id(v) for v in self.trainable_weights}
+        return [v for v in self.weights if id(v) not in trainable]
+
+    non_trainable_variables = non_trainable_weights
+
+    def get_weights(self) -> list[np.ndarray]:
+        """The weights as NumPy arrays, in `weights` order."""
+        return [np.asarray(v.value) for v in self.weights]
+
+    def set_weights(self, weights: list[Any]) -> None:
+        """Sets every weight from a list in `weights` order (count and shapes are checked)."""
+        own = self.weights
+        if len(weights) != len(own):
+            raise ValueError(
+                f"{self.name}.set_weights expected a list of {len(own)} arrays "
+                f"({[v.path for v in own]}); received {len(weights)}."
+            )
+        for var, value in zip(own, weights):
+            value = np.asarray(value)
+            if tuple(value.shape) != var.shape:
+                raise ValueError(
+                    f"Weight '{var.path}' has shape {var.shape}; received an array of shape "
+                    f"{tuple(value.shape)} in set_weights."
+                )
+            var.assign(value)
+
+    def count_params(self) -> int:
+        if not self.built:
+            raise ValueError(f"Layer '{self.name}' is not built yet, so it has no weights to count. "
+                             "Call it on data or give it an input shape first.")
+        return int(sum(np.prod(v.shape, dtype=np.int64) for v in self.weights))
+
+    # -- sub-layers ----------------------------------------------------------------------------
+    def _sublayers(self) -> list["Layer"]:
+        """Direct sub-layers found among the attributes, in assignment order."""
+        found: list[Layer] = []
+        seen: set[int] = {id(self)}
+
+        def walk(obj: Any, depth: int) -> None:
+            if isinstance(obj, Layer):
+                if id(obj) not in seen:
+                    seen.add(id(obj))
+                    found.append(obj)
+            elif depth < 3 and isinstance(obj, (list, tuple)):
+                for item in obj:
+                    walk(item, depth + 1)
+            elif depth < 3 and isinstance(obj, dict):
+                for item in obj.values():
+                    walk(item, depth + 1)
+
+        for key, value in vars(self).items():
+            if key not in ("_inbound_nodes", "_parent"):
+                walk(value, 0)
+        return found
+
+    def _flatten_layers(self, include_self: bool = True) -> Iterator["Layer"]:
+        if include_self:
+            yield self
+        for layer in self._sublayers():
+            yield from layer._flatten_layers()
+
+    # -- losses --------------------------------------------------------------------------------
+    def add_loss(self, loss: Any) -> None:
+        """Adds a scalar to the training loss (called from `call`)."""
+        self._call_losses.append(loss)
+
+    @property
+    def losses(self) -> list[Any]:
+        """`add_loss` values from the last call plus the weight regularization penalties."""
+        out: list[Any] = []
+        for layer in self._flatten_layers():
+            out.extend(layer._call_losses)
+            for v in layer._variables:
+                if getattr(v, "regularizer", None) is not None and v.trainable:
+                    out.append(v.regularizer(v.value))
+        return out
+
+    def _clear_losses(self) -> None:
+        for layer in self._flatten_layers():
+            layer._call_losses = []
+
+    # -- building and calling --------------------------------------------------------------------
+    def build(self, input_shape: Any) -> None:
+        """Creates the weights; override it. The default creates none."""
+        self.built = True
+
+    def call(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"Layer {type(self).__name__} does not implement call().")
+
+    def _maybe_build(self, input_shape: Any) -> None:
+        if self.built:
+            return
+        # Weights are created concretely even when the first call happens inside a trace
+        # (jax.eval_shape for shapes, jax.jit for a lazily built sub-layer).
+        with jax.ensure_compile_time_eval(), _context.name_scope(self.name):
+            self.build(input_shape)
+        self._build_shape = input_shape
+        self.built = True
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if is_symbolic((args, kwargs)):
+            return self._symbolic_call(args, kwargs)
+        args = jax.tree_util.tree_map(_as_array, args, is_leaf=lambda x: isinstance(x, Variable))
+        training = kwargs.pop("training", None)
+        ctx = _context.current()
+        if training is None and ctx is not None:
+            training = ctx.training
+        with _context.call_context(training=training):
+            self._maybe_build(jax.tree_util.tree_map(lambda a: tuple(a.shape), args[0]))
+            self._clear_own_losses()
+            if _accepts(self.call, "training"):
+                kwargs["training"] = training
+            with _context.name_scope(self.name):
+                out = self.call(*args, **kwargs)
+            if self.activity_regularizer is not None:
+                for leaf in jax.tree_util.tree_leaves(out):
+                    self.add_loss(self.activity_regularizer(leaf) / leaf.shape[0])
+        return out
+
+    def _clear_own_losses(self) -> None:
+        self._call_losses = []
+
+    def _symbolic_call(self, args: tuple, kwargs: dict) -> Any:
+        """Records a graph node and returns KerasTensors with the evaluated output shapes."""
+        from ._symbolic import symbolic_shapes
+
+        self._maybe_build(symbolic_shapes(args[0]))
+        unknown = batch_unknown((args, kwargs))
+
+        def run(a: tuple, k: dict) -> Any:
+            with bind({}), _context.call_context(training=False, key=jax.random.key(0)):
+                out = self.__call__(*a, **k)
+            self._clear_own_losses()
+            return out
+
+        structs = jax.eval_shape(run, to_struct(args), to_struct(kwargs))
+        outputs = from_struct(structs, unknown)
+        node = Node(self, args, kwargs, outputs)
+        for i, t in enumerate(jax.tree_util.tree_leaves(outputs)):
+            t.node, t.index = node, i
+        self._inbound_nodes.append(node)
+        self.output_shape_info = jax.tree_util.tree_map(
+            lambda t: t.shape, outputs, is_leaf=lambda x: isinstance(x, KerasTensor))
+        return outputs
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        """Output shape for `input_shape` (batch dim may be None), evaluated by JAX."""
+        x = jax.tree_util.tree_map(lambda s: KerasTensor(s), input_shape,
+                                   is_leaf=lambda s: isinstance(s, tuple))
+        saved = list(self._inbound_nodes)
+        out = self._symbolic_call((x,), {})
+        self._inbound_nodes = saved
+        return jax.tree_util.tree_map(lambda t: t.shape, out, is_leaf=lambda t: isinstance(t, KerasTensor))
+
+    # -- config ----------------------------------------------------------------------------------
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments as a JSON-friendly dict (subclasses extend it)."""
+        return {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> "Layer":
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _dtype_name(dtype: Any) -> str:
+    if dtype is None:
+        return _config.floatx()
+    if isinstance(dtype, dict):  # a Keras DTypePolicy config
+        dtype = dtype.get("config", {}).get("name", _config.floatx())
+    return jnp.dtype(getattr(dtype, "name", dtype)).name
+
+
+def _legacy_input_shape(kwargs: dict[str, Any]) -> tuple | None:
+    if kwargs.get("batch_input_shape") is not None:
+        return tuple(kwargs["batch_input_shape"])
+    if kwargs.get("input_shape") is not None:
+        return (kwargs.get("batch_size"),) + tuple(kwargs["input_shape"])
+    if kwargs.get("input_dim") is not None:
+        return (kwargs.get("batch_size"), int(kwargs["input_dim"]))
+    return None
+
+
+def _as_array(x: Any) -> Any:
+    if isinstance(x, Variable):
+        return x.value
+    if isinstance(x, (np.ndarray, list, float, int)) and not isinstance(x, bool):
+        arr = np.asarray(x)
+        if arr.dtype == np.float64:
+            arr = arr.astype(_config.floatx())
+        return jnp.asarray(arr)
+    return x
+
+
+def _accepts(fn: Any, arg: str) -> bool:
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+    return arg in params
+
+
+def _dedup(vs: list[Variable]) -> list[Variable]:
+    seen: set[int] = set()
+    out = []
+    for v in vs:
+        if id(v) not in seen:
+            seen.add(id(v))
+            out.append(v)
+    return out

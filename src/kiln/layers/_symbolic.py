@@ -1,0 +1,93 @@
+"""Symbolic tensors and graph nodes for the functional API.
+
+`KerasTensor` is a shape and dtype with a history: the node (layer call) that produced it.
+Calling a layer on KerasTensors builds the layer from their shapes, works out the output
+shapes with `jax.eval_shape` (no hand-written shape code), and records a `Node`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import jax
+import jax.numpy as jnp
+
+# Stand-in size for an unknown (None) batch dimension while shapes are evaluated. An odd
+# prime is unlikely to be produced by a layer for any other reason.
+_PLACEHOLDER_BATCH = 83
+
+
+class KerasTensor:
+    """A symbolic tensor: `shape` (None for unknown dims), `dtype`, and its producer."""
+
+    def __init__(self, shape: Sequence[int | None], dtype: Any = "float32", name: str | None = None,
+                 node: "Node | None" = None, index: int = 0):
+        self.shape = tuple(None if d is None else int(d) for d in shape)
+        self.dtype = jnp.dtype(dtype)
+        self.name = name
+        self.node = node
+        self.index = index
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __repr__(self) -> str:
+        name = f" name={self.name}" if self.name else ""
+        return f"<KerasTensor shape={self.shape}, dtype={self.dtype.name}{name}>"
+
+    def __hash__(self) -> int:
+        return id(self)
+
+
+def is_symbolic(tree: Any) -> bool:
+    return any(isinstance(x, KerasTensor) for x in jax.tree_util.tree_leaves(tree, is_leaf=_is_kt))
+
+
+def _is_kt(x: Any) -> bool:
+    return isinstance(x, KerasTensor)
+
+
+class Node:
+    """One call of `layer` in a functional graph: its symbolic inputs, outputs and kwargs."""
+
+    def __init__(self, layer: Any, args: tuple, kwargs: dict, outputs: Any):
+        self.layer = layer
+        self.args = args
+        self.kwargs = kwargs
+        self.outputs = outputs
+
+    @property
+    def parents(self) -> list[KerasTensor]:
+        return [t for t in jax.tree_util.tree_leaves((self.args, self.kwargs), is_leaf=_is_kt)
+                if isinstance(t, KerasTensor)]
+
+
+def to_struct(tree: Any) -> Any:
+    """KerasTensors -> jax.ShapeDtypeStruct with the batch placeholder."""
+    def one(t: Any) -> Any:
+        if not isinstance(t, KerasTensor):
+            return t
+        shape = tuple(_PLACEHOLDER_BATCH if d is None else d for d in t.shape)
+        return jax.ShapeDtypeStruct(shape, t.dtype)
+    return jax.tree_util.tree_map(one, tree, is_leaf=_is_kt)
+
+
+def from_struct(tree: Any, batch_unknown: bool) -> Any:
+    """jax.ShapeDtypeStruct -> KerasTensor, turning the placeholder batch back into None."""
+    def one(s: Any) -> KerasTensor:
+        shape = list(s.shape)
+        if batch_unknown and shape and shape[0] == _PLACEHOLDER_BATCH:
+            shape[0] = None
+        return KerasTensor(shape, s.dtype)
+    return jax.tree_util.tree_map(one, tree)
+
+
+def symbolic_shapes(tree: Any) -> Any:
+    """The shapes of a structure of KerasTensors (None kept for unknown dims)."""
+    return jax.tree_util.tree_map(lambda t: t.shape, tree, is_leaf=_is_kt)
+
+
+def batch_unknown(tree: Any) -> bool:
+    leaves = [t for t in jax.tree_util.tree_leaves(tree, is_leaf=_is_kt) if isinstance(t, KerasTensor)]
+    return any(t.shape and t.shape[0] is None for t in leaves)

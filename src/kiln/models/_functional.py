@@ -1,0 +1,81 @@
+"""The functional graph: from input KerasTensors to output KerasTensors, run in order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+
+from ..layers._symbolic import KerasTensor, Node
+
+
+def _is_kt(x: Any) -> bool:
+    return isinstance(x, KerasTensor)
+
+
+def _leaves(tree: Any) -> list[KerasTensor]:
+    return [t for t in jax.tree_util.tree_leaves(tree, is_leaf=_is_kt) if isinstance(t, KerasTensor)]
+
+
+def topological_nodes(inputs: Any, outputs: Any) -> list[Node]:
+    """The nodes between `inputs` and `outputs`, each after the nodes it depends on.
+
+    Raises:
+        ValueError: if an output depends on a KerasTensor that is not among `inputs`.
+    """
+    input_ids = {id(t) for t in _leaves(inputs)}
+    order: list[Node] = []
+    visiting: set[int] = set()
+    done: set[int] = set()
+
+    def visit(tensor: KerasTensor) -> None:
+        if id(tensor) in input_ids:
+            return
+        node = tensor.node
+        if node is None or not node.parents:
+            raise ValueError(
+                f"The model's outputs depend on {tensor!r}, which is not one of the model's "
+                "inputs. Pass every kiln.Input the outputs are computed from in `inputs`."
+            )
+        if id(node) in done:
+            return
+        if id(node) in visiting:
+            raise ValueError("The functional graph has a cycle.")
+        visiting.add(id(node))
+        for parent in node.parents:
+            visit(parent)
+        visiting.discard(id(node))
+        done.add(id(node))
+        order.append(node)
+
+    for out in _leaves(outputs):
+        visit(out)
+    return order
+
+
+def run_graph(nodes: list[Node], inputs: Any, input_values: list[Any], outputs: Any,
+              training: bool | None) -> Any:
+    """Evaluates the graph on concrete values (or tracers) and returns `outputs`' structure."""
+    values: dict[int, Any] = {id(t): v for t, v in zip(_leaves(inputs), input_values)}
+
+    def fetch(x: Any) -> Any:
+        return values[id(x)] if isinstance(x, KerasTensor) else x
+
+    for node in nodes:
+        args = jax.tree_util.tree_map(fetch, node.args, is_leaf=_is_kt)
+        kwargs = jax.tree_util.tree_map(fetch, node.kwargs, is_leaf=_is_kt)
+        if training is not None and "training" not in kwargs:
+            kwargs = {**kwargs, "training": training}
+        result = node.layer(*args, **kwargs)
+        for tensor, value in zip(_leaves(node.outputs), jax.tree_util.tree_leaves(result)):
+            values[id(tensor)] = value
+    return jax.tree_util.tree_map(fetch, outputs, is_leaf=_is_kt)
+
+
+def graph_layers(nodes: list[Node], inputs: Any) -> list[Any]:
+    """Input layers first, then each layer once, in execution order (Keras's `model.layers`)."""
+    layers: list[Any] = [t.node.layer for t in _leaves(inputs)]
+    for node in nodes:
+        if node.layer not in layers:
+            layers.append(node.layer)
+    return layers

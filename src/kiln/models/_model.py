@@ -1,0 +1,264 @@
+"""`Model`: a layer with a training API, built functionally or by subclassing.
+
+- Functional: `Model(inputs, outputs)` on KerasTensors from `kiln.Input`.
+- Subclassing: `class MyModel(Model)` with `__init__` creating layers and `call(inputs,
+  training=None)`.
+
+The training API (`compile`, `fit`, `evaluate`, `predict`, `*_on_batch`) lives in
+`kiln.training`; these methods only forward to it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..layers._layer import Layer
+from ..layers._symbolic import KerasTensor
+from . import _functional
+
+
+def _is_kt(x: Any) -> bool:
+    return isinstance(x, KerasTensor)
+
+
+class Model(Layer):
+    """A trainable model. See the module docstring for the two ways to build one.
+
+    Example:
+        >>> import kiln
+        >>> x = kiln.Input((3,), name="x")
+        >>> y = kiln.layers.Dense(1, name="y")(x)
+        >>> model = kiln.Model(x, y)
+        >>> model.output_names
+        ['y']
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        inputs = kwargs.pop("inputs", args[0] if len(args) > 0 else None)
+        outputs = kwargs.pop("outputs", args[1] if len(args) > 1 else None)
+        super().__init__(**kwargs)
+        self._functional = None
+        self._compiled = None
+        self._session = None
+        self.optimizer = None
+        self.history = None
+        self.stop_training = False
+        if inputs is not None or outputs is not None:
+            self._init_functional(inputs, outputs)
+
+    # -- functional construction --------------------------------------------------------------
+    def _init_functional(self, inputs: Any, outputs: Any) -> None:
+        if inputs is None or outputs is None:
+            raise ValueError("A functional Model needs both inputs and outputs: "
+                             "Model(inputs=..., outputs=...).")
+        for name, tree in (("inputs", inputs), ("outputs", outputs)):
+            if not all(_is_kt(t) for t in jax.tree_util.tree_leaves(tree, is_leaf=_is_kt)):
+                raise TypeError(f"Model({name}=...) expects KerasTensors (from kiln.Input and "
+                                f"layer calls); received {tree!r}.")
+        if isinstance(inputs, tuple):
+            inputs = list(inputs)
+        if isinstance(outputs, tuple):
+            outputs = list(outputs)
+        nodes = _functional.topological_nodes(inputs, outputs)
+        self._functional = (inputs, outputs, nodes)
+        self._graph_layers = _functional.graph_layers(nodes, inputs)
+        self.built = True
+        self.output_shape_info = jax.tree_util.tree_map(lambda t: t.shape, outputs, is_leaf=_is_kt)
+
+    @property
+    def inputs(self) -> Any:
+        return self._functional[0] if self._functional else None
+
+    @property
+    def outputs(self) -> Any:
+        return self._functional[1] if self._functional else None
+
+    @property
+    def layers(self) -> list[Layer]:
+        if self._functional is not None:
+            return list(self._graph_layers)
+        return self._sublayers()
+
+    def _sublayers(self) -> list[Layer]:
+        if self._functional is not None:
+            return [layer for layer in self._graph_layers]
+        return super()._sublayers()
+
+    @property
+    def input_names(self) -> list[str]:
+        if self._functional is None:
+            return []
+        inputs = self._functional[0]
+        if isinstance(inputs, dict):
+            return list(inputs)
+        return [t.name or t.node.layer.name for t in jax.tree_util.tree_leaves(inputs, is_leaf=_is_kt)]
+
+    @property
+    def output_names(self) -> list[str]:
+        """Names of the outputs: the dict keys, or the layers that produce them."""
+        if self._functional is None:
+            return []
+        outputs = self._functional[1]
+        if isinstance(outputs, dict):
+            return list(outputs)
+        return [t.node.layer.name for t in jax.tree_util.tree_leaves(outputs, is_leaf=_is_kt)]
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """A layer by name or by index in `layers`."""
+        if index is not None:
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"No layer named {name!r}; layers are {[l.name for l in self.layers]}.")
+
+    # -- calling ------------------------------------------------------------------------------
+    def call(self, inputs: Any, training: bool | None = None) -> Any:
+        if self._functional is None:
+            raise NotImplementedError(
+                f"{type(self).__name__} is neither functional (Model(inputs, outputs)) nor does it "
+                "override call(self, inputs, training=None)."
+            )
+        model_inputs, outputs, nodes = self._functional
+        values = _match_inputs(model_inputs, inputs)
+        return _functional.run_graph(nodes, model_inputs, values, outputs, training)
+
+    def build(self, input_shape: Any = None) -> None:
+        """Builds the weights of a subclassed model from an input shape (batch dim may be None)."""
+        if self._functional is None and input_shape is not None:
+            is_shape = lambda s: isinstance(s, (tuple, list)) and all(
+                d is None or isinstance(d, int) for d in s)
+            specs = jax.tree_util.tree_map(
+                lambda s: jax.ShapeDtypeStruct(tuple(1 if d is None else d for d in s), jnp.float32),
+                input_shape, is_leaf=is_shape)
+            self._trace(specs)
+        self.built = True
+
+    def _maybe_build(self, input_shape: Any) -> None:
+        # A model's sub-layers build themselves during its first call.
+        self.built = True
+
+    def ensure_built(self, x: Any) -> None:
+        """Builds every weight from example input(s) without computing anything."""
+        if self._functional is None and not self.built:
+            self._trace(jax.tree_util.tree_map(
+                lambda a: jax.ShapeDtypeStruct(np.shape(a), _input_dtype(a)), x))
+
+    def _trace(self, specs: Any) -> None:
+        from .._variables import bind
+
+        with bind({}):
+            jax.eval_shape(lambda v: self(v, training=False), specs)
+        self._clear_losses()
+
+    # -- training API (implemented in kiln.training) -------------------------------------------
+    def compile(self, *args: Any, **kwargs: Any) -> None:
+        from ..training import _compile
+
+        _compile.compile_model(self, *args, **kwargs)
+
+    def fit(self, *args: Any, **kwargs: Any) -> Any:
+        from ..training import _loop
+
+        return _loop.fit(self, *args, **kwargs)
+
+    def evaluate(self, *args: Any, **kwargs: Any) -> Any:
+        from ..training import _loop
+
+        return _loop.evaluate(self, *args, **kwargs)
+
+    def predict(self, *args: Any, **kwargs: Any) -> Any:
+        from ..training import _loop
+
+        return _loop.predict(self, *args, **kwargs)
+
+    def train_on_batch(self, *args: Any, **kwargs: Any) -> Any:
+        from ..training import _loop
+
+        return _loop.train_on_batch(self, *args, **kwargs)
+
+    def test_on_batch(self, *args: Any, **kwargs: Any) -> Any:
+        from ..training import _loop
+
+        return _loop.test_on_batch(self, *args, **kwargs)
+
+    def predict_on_batch(self, x: Any) -> Any:
+        from ..training import _loop
+
+        return _loop.predict_on_batch(self, x)
+
+    def _sync_for_callback(self) -> None:
+        """Called when a callback reads the model: brings the weights up to date."""
+        if self._session is not None:
+            self._session.sync_for_callback()
+
+    def compute_loss(self, x: Any = None, y: Any = None, y_pred: Any = None,
+                     sample_weight: Any = None, training: bool = True) -> Any:
+        """The compiled loss plus `self.losses` (override it for a custom objective)."""
+        from ..training import _steps
+
+        return _steps.default_compute_loss(self, y, y_pred, sample_weight)
+
+    @property
+    def metrics_names(self) -> list[str]:
+        from ..training import _compile
+
+        return _compile.metrics_names(self)
+
+    @property
+    def metrics(self) -> list[Any]:
+        return list(self._compiled.all_metrics()) if self._compiled else []
+
+    def reset_metrics(self) -> None:
+        for metric in self.metrics:
+            metric.reset_state()
+
+    def summary(self, line_length: int | None = None, positions: Any = None, print_fn: Any = None,
+                expand_nested: bool = False, show_trainable: bool = False,
+                layer_range: Any = None) -> None:
+        """Prints Keras's table of layers, output shapes and parameter counts."""
+        from ._summary import print_summary
+
+        print_summary(self, line_length=line_length, print_fn=print_fn)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "trainable": self.trainable}
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _input_dtype(a: Any) -> Any:
+    dtype = np.asarray(a).dtype if not hasattr(a, "dtype") else a.dtype
+    return jnp.float32 if dtype == np.float64 else dtype
+
+
+def _match_inputs(model_inputs: Any, inputs: Any) -> list[Any]:
+    """Orders the given input values like the model's input KerasTensors."""
+    leaves = [t for t in jax.tree_util.tree_leaves(model_inputs, is_leaf=_is_kt)]
+    names = [t.name or t.node.layer.name for t in leaves]
+    if isinstance(inputs, dict):
+        missing = [n for n in names if n not in inputs]
+        if isinstance(model_inputs, dict):
+            missing = [k for k in model_inputs if k not in inputs]
+            return [inputs[k] for k in model_inputs] if not missing else _raise_keys(missing, inputs, names)
+        if missing:
+            _raise_keys(missing, inputs, names)
+        return [inputs[n] for n in names]
+    if isinstance(inputs, (list, tuple)) and len(leaves) > 1:
+        if len(inputs) != len(leaves):
+            raise ValueError(f"The model expects {len(leaves)} inputs {names}; received "
+                             f"{len(inputs)}.")
+        return list(inputs)
+    if isinstance(inputs, (list, tuple)) and len(inputs) == 1 and len(leaves) == 1:
+        return [inputs[0]]
+    return [inputs]
+
+
+def _raise_keys(missing: list[str], inputs: dict, names: list[str]) -> list[Any]:
+    raise ValueError(f"Input dict is missing keys {missing}: the model's inputs are {names}; "
+                     f"received keys {sorted(inputs)}.")

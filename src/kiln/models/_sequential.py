@@ -1,0 +1,130 @@
+"""`Sequential`: a plain stack of layers, each feeding the next."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import jax
+
+from ..layers._core import InputLayer
+from ..layers._layer import Layer
+from ..layers._symbolic import KerasTensor
+from ..layers import _context
+from ._model import Model
+
+
+class Sequential(Model):
+    """A linear stack of layers.
+
+    The input shape comes from a first `kiln.Input(shape)`, from the first layer's legacy
+    `input_shape=` / `input_dim=` argument, or from the first batch the model sees.
+
+    Args:
+        layers: the layers, in order (optional; add more with `add`).
+        trainable: whether the weights are trained.
+        name: the model's name.
+
+    Example:
+        >>> import kiln
+        >>> model = kiln.Sequential([kiln.Input((4,)), kiln.layers.Dense(2)])
+        >>> model.output_shape
+        (None, 2)
+    """
+
+    def __init__(self, layers: Sequence[Any] | None = None, trainable: bool = True,
+                 name: str | None = None):
+        super().__init__(name=name, trainable=trainable)
+        self._layers: list[Layer] = []
+        self._input_layer: InputLayer | None = None
+        self.built = False
+        for layer in layers or []:
+            self.add(layer, rebuild=False)
+        self._build_if_shape_known()
+
+    def add(self, layer: Any, rebuild: bool = True) -> None:
+        """Appends a layer (or a `kiln.Input(...)` tensor as the first entry)."""
+        if isinstance(layer, KerasTensor):
+            layer = layer.node.layer
+        if not isinstance(layer, Layer):
+            raise TypeError(f"Sequential.add expects a kiln layer; received {layer!r}.")
+        if isinstance(layer, InputLayer):
+            if self._input_layer is not None or self._layers:
+                raise ValueError("An Input can only be the first entry of a Sequential model.")
+            self._input_layer = layer
+            return
+        if layer.name in {l.name for l in self._layers}:
+            raise ValueError(f"All layers in a Sequential model need unique names; "
+                             f"'{layer.name}' is already used.")
+        if not self._layers and self._input_layer is None and layer._batch_input_shape is not None:
+            self._input_layer = InputLayer(batch_shape=layer._batch_input_shape)
+        self._layers.append(layer)
+        self.built = False
+        if rebuild:
+            self._build_if_shape_known()
+
+    def pop(self) -> Layer:
+        """Removes and returns the last layer."""
+        layer = self._layers.pop()
+        self.built = False
+        self._build_if_shape_known()
+        return layer
+
+    @property
+    def layers(self) -> list[Layer]:
+        # Keras does not list the InputLayer of a Sequential model.
+        return list(self._layers)
+
+    def _sublayers(self) -> list[Layer]:
+        return list(self._layers)
+
+    @property
+    def input_shape(self) -> tuple | None:
+        return self._input_layer.batch_shape if self._input_layer else None
+
+    @property
+    def output_shape(self) -> Any:
+        return self.output_shape_info
+
+    def _build_if_shape_known(self) -> None:
+        if self._input_layer is not None and self._layers:
+            self.build(self._input_layer.batch_shape)
+
+    def build(self, input_shape: Any = None) -> None:
+        """Builds every layer from `input_shape` (batch dimension included, may be None)."""
+        if input_shape is None or not self._layers:
+            return
+        if self._input_layer is None:
+            self._input_layer = InputLayer(batch_shape=tuple(input_shape))
+        x: Any = KerasTensor(tuple(input_shape), self._input_layer.dtype)
+        with _context.name_scope(self.name):
+            for layer in self._layers:
+                saved = list(layer._inbound_nodes)
+                x = layer(x)
+                layer._inbound_nodes = saved
+        self.output_shape_info = jax.tree_util.tree_map(
+            lambda t: t.shape, x, is_leaf=lambda t: isinstance(t, KerasTensor))
+        self.built = True
+
+    def _maybe_build(self, input_shape: Any) -> None:
+        if not self.built:
+            shape = (None,) + tuple(input_shape[1:]) if isinstance(input_shape, tuple) else input_shape
+            self.build(shape)
+
+    def call(self, inputs: Any, training: bool | None = None) -> Any:
+        x = inputs
+        for layer in self._layers:
+            x = layer(x, training=training)
+        return x
+
+    @property
+    def output_names(self) -> list[str]:
+        return [self._layers[-1].name] if self._layers else []
+
+    @property
+    def input_names(self) -> list[str]:
+        return [self._input_layer.name] if self._input_layer else []
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "trainable": self.trainable,
+                "layers": [{"class_name": type(l).__name__, "config": l.get_config()}
+                           for l in self._layers]}

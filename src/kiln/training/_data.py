@@ -1,0 +1,227 @@
+"""From what the user passes to fit/evaluate/predict to batches for the compiled step.
+
+Arrays are checked eagerly, converted once (float64 -> float32, int64 -> int32), and, when they
+fit under `DEVICE_DATA_LIMIT_BYTES`, put on the device once per call: each compiled call then
+receives only the `[k, batch]` indices of its steps. Generators and other iterables are read
+batch by batch on the host.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterator
+
+import jax
+import numpy as np
+
+# Data sets up to this many bytes stay on the device for the whole fit (configurable).
+DEVICE_DATA_LIMIT_BYTES = 2 * 1024**3
+
+
+def _convert(a: Any, argument: str) -> np.ndarray:
+    arr = np.asarray(a)
+    if arr.dtype == object or arr.dtype.kind in "USO":
+        raise TypeError(
+            f"`{argument}` has dtype {arr.dtype}; kiln trains on numbers. Encode string or "
+            "object labels as integers (e.g. with sklearn's LabelEncoder) or one-hot vectors."
+        )
+    if arr.dtype == np.float64:
+        return arr.astype(np.float32)
+    if arr.dtype == np.int64:
+        return arr.astype(np.int32)
+    if arr.dtype == np.uint64:
+        return arr.astype(np.uint32)
+    if arr.dtype == bool:
+        return arr.astype(np.float32)
+    return arr
+
+
+def to_arrays(tree: Any, argument: str) -> Any:
+    """Converts a structure (array, list of arrays, dict of arrays) to NumPy arrays."""
+    if tree is None:
+        return None
+    if isinstance(tree, dict):
+        return {k: to_arrays(v, f"{argument}[{k!r}]") for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)) and tree and all(_is_array_or_dict(e) for e in tree):
+        # A list of arrays is several inputs (or outputs), as in Keras; nested Python lists
+        # of numbers are one array.
+        return [to_arrays(e, f"{argument}[{i}]") for i, e in enumerate(tree)]
+    return _convert(tree, argument)
+
+
+def _is_array_or_dict(e: Any) -> bool:
+    return isinstance(e, (np.ndarray, jax.Array, dict)) or (
+        hasattr(e, "__array__") and not isinstance(e, (list, tuple)))
+
+
+def num_samples(tree: Any) -> int | None:
+    leaves = jax.tree_util.tree_leaves(tree)
+    return int(np.shape(leaves[0])[0]) if leaves and np.ndim(leaves[0]) else None
+
+
+def check_lengths(x: Any, y: Any, sw: Any) -> int:
+    """The number of samples; every array of x, y and sample_weight must agree on it."""
+    sizes = {}
+    for name, tree in (("x", x), ("y", y), ("sample_weight", sw)):
+        for leaf in jax.tree_util.tree_leaves(tree):
+            if np.ndim(leaf) == 0:
+                raise ValueError(f"`{name}` must have a batch dimension; received a scalar.")
+            sizes.setdefault(name, set()).add(int(np.shape(leaf)[0]))
+    for name, s in sizes.items():
+        if len(s) > 1:
+            raise ValueError(f"The arrays in `{name}` have different numbers of samples: "
+                             f"{sorted(s)}. Every input must have one row per sample.")
+    flat = {name: next(iter(s)) for name, s in sizes.items()}
+    if len(set(flat.values())) > 1:
+        described = ", ".join(f"{k} has {v}" for k, v in flat.items())
+        raise ValueError(f"x, y and sample_weight must have the same number of samples; "
+                         f"{described}. Check that the labels belong to these inputs.")
+    n = next(iter(flat.values()), 0)
+    if n == 0:
+        raise ValueError("No data: x has 0 samples. Pass at least one sample.")
+    return n
+
+
+def take(tree: Any, idx: Any) -> Any:
+    return jax.tree_util.tree_map(lambda a: a[idx], tree)
+
+
+def split_validation(x: Any, y: Any, sw: Any, fraction: float) -> tuple:
+    """Keras's rule: the LAST `fraction` of the samples, before any shuffling."""
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"validation_split must be in [0, 1); received {fraction}.")
+    n = num_samples(x)
+    cut = int(math.floor(n * (1.0 - fraction)))
+    if cut == 0 or cut == n:
+        raise ValueError(
+            f"validation_split={fraction} on {n} samples leaves {cut} for training and "
+            f"{n - cut} for validation; both need at least one. Use a larger data set or "
+            "another fraction."
+        )
+    head, tail = np.arange(cut), np.arange(cut, n)
+    return (take(x, head), take(y, head), take(sw, head)), (take(x, tail), take(y, tail),
+                                                             take(sw, tail))
+
+
+def class_weights_to_sample_weights(y: Any, class_weight: dict, sw: Any) -> np.ndarray:
+    """Per-sample weights from `{class: weight}` (argmax for one-hot y, as Keras does)."""
+    if not isinstance(class_weight, dict):
+        raise TypeError(f"class_weight must be a dict {{class index: weight}}; received "
+                        f"{type(class_weight).__name__}.")
+    leaves = jax.tree_util.tree_leaves(y)
+    if len(leaves) != 1:
+        raise ValueError("class_weight is only supported for models with a single output; use "
+                         "sample_weight for several outputs.")
+    labels = np.asarray(leaves[0])
+    if labels.ndim > 1 and labels.shape[-1] > 1:
+        labels = labels.argmax(axis=-1)
+    labels = labels.reshape(labels.shape[0], -1)[:, 0].astype(np.int64)
+    for k in class_weight:
+        if not isinstance(k, (int, np.integer)):
+            raise ValueError(f"class_weight keys must be integer class indices; received {k!r}.")
+    weights = np.array([float(class_weight.get(int(c), 1.0)) for c in labels], np.float32)
+    return weights if sw is None else weights * np.asarray(sw, np.float32)
+
+
+class ArrayPlan:
+    """Batches of in-memory arrays: device-resident data plus per-call index blocks."""
+
+    def __init__(self, data: Any, batch_size: int, shuffle: Any, steps: int | None, seed: int):
+        self.n = num_samples(data)
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.rng = np.random.default_rng(seed)
+        nbytes = sum(np.asarray(a).nbytes for a in jax.tree_util.tree_leaves(data))
+        self.on_device = nbytes <= DEVICE_DATA_LIMIT_BYTES
+        self.host = data
+        self.data = jax.device_put(data) if self.on_device else None
+        full = math.ceil(self.n / batch_size)
+        self.steps = full if steps is None else int(steps)
+
+    def _order(self) -> np.ndarray:
+        if self.shuffle == "batch":
+            blocks = np.arange(self.n)
+            starts = self.rng.permutation(math.ceil(self.n / self.batch_size))
+            return np.concatenate([blocks[s * self.batch_size:(s + 1) * self.batch_size]
+                                   for s in starts])
+        return self.rng.permutation(self.n) if self.shuffle else np.arange(self.n)
+
+    def epoch(self, k: int) -> Iterator[tuple[int, Any, Any]]:
+        """Yields `(steps in this call, data, idx)` for one epoch; `k` steps per call at most."""
+        order, done, B = self._order(), 0, self.batch_size
+        while done < self.steps:
+            start = (done * B) % max(self.n, 1)
+            if start == 0 and done:
+                order = self._order()
+            full_left = (self.n - start) // B
+            kk = min(k, self.steps - done, full_left) if full_left else 1
+            size = B if full_left else self.n - start
+            idx = order[start:start + kk * size].reshape(kk, size).astype(np.int32)
+            done += kk
+            if self.on_device:
+                yield kk, self.data, idx
+            else:
+                yield kk, jax.device_put(take(self.host, idx)), None
+
+
+class IterablePlan:
+    """Batches read from a Python generator or iterable of `(x, y)` / `(x, y, sw)` tuples."""
+
+    def __init__(self, source: Any, steps: int | None, with_targets: bool = True):
+        self.source = source
+        self.steps = steps
+        self.with_targets = with_targets
+        self._iterator = source if iter(source) is source else None
+        self.exhausted = False
+
+    def batches(self) -> Iterator[Any]:
+        it = self._iterator if self._iterator is not None else iter(self.source)
+        count = 0
+        while self.steps is None or count < self.steps:
+            try:
+                item = next(it)
+            except StopIteration:
+                self.exhausted = True
+                return
+            count += 1
+            yield unpack(item, self.with_targets)
+
+    def epoch(self, k: int) -> Iterator[tuple[int, Any, Any]]:
+        group: list = []
+        for batch in self.batches():
+            if group and _shapes(group[0]) != _shapes(batch):
+                yield len(group), _stack(group), None
+                group = []
+            group.append(batch)
+            if len(group) == k:
+                yield len(group), _stack(group), None
+                group = []
+        if group:
+            yield len(group), _stack(group), None
+
+
+def unpack(item: Any, with_targets: bool = True) -> Any:
+    """Keras's rule: a tuple of 1, 2 or 3 is (x,), (x, y) or (x, y, sample_weight)."""
+    if not with_targets:
+        x = item[0] if isinstance(item, tuple) and len(item) in (1, 2, 3) else item
+        return to_arrays(x, "x")
+    if isinstance(item, tuple) and len(item) in (1, 2, 3):
+        x, y, sw = (tuple(item) + (None, None))[:3]
+    else:
+        x, y, sw = item, None, None
+    return (to_arrays(x, "x"), to_arrays(y, "y"), to_arrays(sw, "sample_weight"))
+
+
+def _shapes(batch: Any) -> Any:
+    return jax.tree_util.tree_map(np.shape, batch)
+
+
+def _stack(group: list) -> Any:
+    return jax.device_put(jax.tree_util.tree_map(lambda *a: np.stack(a), *group))
+
+
+def is_iterable_source(x: Any) -> bool:
+    """Generators, iterators and batch sequences (not arrays, lists of arrays or dicts)."""
+    if isinstance(x, (np.ndarray, jax.Array, list, tuple, dict)) or hasattr(x, "__array__"):
+        return False
+    return hasattr(x, "__iter__") or hasattr(x, "__next__")

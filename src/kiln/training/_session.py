@@ -1,0 +1,128 @@
+"""Moving values between the model's objects and a `TrainState`, and the compiled functions.
+
+During fit the values live in one TrainState on the device. They are written back into the
+layers, the optimizer and the metrics at epoch end and whenever a callback reads
+`self.model` (then read again, so that a callback's changes take effect).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from .. import _random
+from ._steps import Runner, TrainState
+
+
+def _copy(tree: Any) -> Any:
+    # Steps donate their input state; the objects must keep buffers of their own.
+    return jax.tree_util.tree_map(lambda a: jnp.array(a, copy=True), tree)
+
+
+def _unique_paths(variables: list[Any], model: Any) -> None:
+    seen: dict[str, Any] = {}
+    for v in variables:
+        if v.path in seen and seen[v.path] is not v:
+            raise ValueError(
+                f"Two weights of model '{model.name}' share the path '{v.path}'. Give the layers "
+                "unique names (layer names must be unique within a model)."
+            )
+        seen[v.path] = v
+
+
+class Session:
+    """One model's compiled step functions plus the state they are currently working on."""
+
+    def __init__(self, model: Any):
+        self.model = model
+        trainable = model.trainable_weights
+        non_trainable = model.non_trainable_weights
+        _unique_paths(trainable + non_trainable, model)
+        self.runner = Runner(model, trainable, non_trainable)
+        self.signature = self._signature()
+        jit = jax.jit
+        self.train_fn = jit(self.runner.multi(self.runner.train_step), donate_argnums=0)
+        self.test_fn = jit(self.runner.multi(self.runner.test_step))
+        self.predict_fn = jit(self.runner.multi_predict())
+        self.ts: TrainState | None = None
+        self.dirty = False
+
+    def _signature(self) -> tuple:
+        return (tuple(v.path for v in self.model.trainable_weights),
+                tuple(v.path for v in self.model.non_trainable_weights),
+                id(self.model._compiled))
+
+    def is_current(self) -> bool:
+        return self.signature == self._signature()
+
+    # -- objects -> state -----------------------------------------------------------------------
+    def gather(self, fresh_metrics: bool, with_optimizer: bool = True) -> TrainState:
+        runner = self.runner
+        params = _copy({p: v.value for p, v in runner.trainable.items()})
+        state = _copy({p: v.value for p, v in runner.non_trainable.items()})
+        opt_state = None
+        spec = self.model._compiled
+        if with_optimizer and spec is not None:
+            opt = spec.optimizer
+            if opt.state is None or not _same_structure(opt.state, jax.eval_shape(opt.init, params)):
+                opt.build(params)
+            opt_state = _copy(opt.state)
+        metric_state = self.metric_state(fresh=fresh_metrics) if spec is not None else {}
+        return TrainState(params, state, opt_state, metric_state, _random.make_key())
+
+    def metric_state(self, fresh: bool) -> dict:
+        spec = self.model._compiled
+        out = {}
+        for m in spec.all_metrics() if spec.built else []:
+            name = getattr(m, "log_name", m.name)
+            out[name] = m.stateless_init() if fresh else _copy(
+                {k: v.value for k, v in m._state_items()})
+        return out
+
+    # -- state -> objects -----------------------------------------------------------------------
+    def scatter(self, ts: TrainState, metrics: bool = True) -> None:
+        runner = self.runner
+        for p, v in runner.trainable.items():
+            v._value = jnp.array(ts.params[p], copy=True)
+        for p, v in runner.non_trainable.items():
+            v._value = jnp.array(ts.state[p], copy=True)
+        spec = self.model._compiled
+        if spec is not None and ts.opt_state is not None:
+            spec.optimizer.state = _copy(ts.opt_state)
+        if metrics and spec is not None and spec.built:
+            for m in spec.all_metrics():
+                state = ts.metric_state.get(getattr(m, "log_name", m.name))
+                if state is not None:
+                    for key, var in m._state_items():
+                        var._value = jnp.array(state[key], copy=True)
+
+    def sync_for_callback(self) -> None:
+        """A callback is about to read the model: write the live state into the objects."""
+        if self.ts is not None and not self.dirty:
+            self.scatter(self.ts)
+            self.dirty = True
+
+    def refresh(self) -> None:
+        """After callbacks ran: read back what they may have changed."""
+        if self.dirty and self.ts is not None:
+            key = self.ts.key
+            self.ts = self.gather(fresh_metrics=False)._replace(key=key)
+        self.dirty = False
+
+
+def _same_structure(a: Any, b: Any) -> bool:
+    sa, sb = jax.tree_util.tree_structure(a), jax.tree_util.tree_structure(b)
+    if sa != sb:
+        return False
+    return all(jnp.shape(x) == jnp.shape(y) for x, y in
+               zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)))
+
+
+def get_session(model: Any) -> Session:
+    session = getattr(model, "_session", None)
+    if session is None or not session.is_current():
+        session = Session(model)
+        model._session = session
+    return session

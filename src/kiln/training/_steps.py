@@ -1,0 +1,183 @@
+"""The pure train, test and predict steps, and `k` of them fused with `lax.scan`.
+
+Every function here is pure: values come in through a `TrainState`, are bound to the model's
+Variables for the duration of the call (`kiln._variables.bind`), and leave through a new
+`TrainState`. `jax.jit` compiles them; nothing is mutated.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from .._variables import bind
+from ..layers import _context
+
+_capture = threading.local()
+
+
+class TrainState(NamedTuple):
+    """Everything a training step reads and writes, keyed by variable path or metric name.
+
+    Fields:
+        params: trainable weights, `{path: array}`.
+        state: non-trainable weights (e.g. moving statistics), `{path: array}`.
+        opt_state: the optimizer's state (iterations, learning rate, slots).
+        metric_state: `{log name: {variable name: array}}` for the loss trackers and metrics.
+        key: the PRNG key split once per step (dropout and other random layers).
+    """
+
+    params: dict[str, jax.Array]
+    state: dict[str, jax.Array]
+    opt_state: Any
+    metric_state: dict[str, dict[str, jax.Array]]
+    key: jax.Array
+
+
+def default_compute_loss(model: Any, y: Any, y_pred: Any, sample_weight: Any) -> jax.Array:
+    """The compiled loss, `sum_i w_i * loss_i(y_i, y_pred_i, sample_weight)`, plus
+    `sum(model.losses)` (regularization penalties and `add_loss` values), as Keras computes it."""
+    spec = model._compiled
+    y_true = flatten_outputs(model, y)
+    preds = flatten_outputs(model, y_pred)
+    per_output = []
+    total = jnp.zeros((), jnp.float32)
+    for loss_fn, weight, yt, yp in zip(spec.losses, spec.weights, y_true, preds):
+        if loss_fn is None:
+            per_output.append(None)
+            continue
+        value = loss_fn(yt, yp, sample_weight)
+        per_output.append(value)
+        total = total + weight * value
+    if hasattr(_capture, "per_output"):
+        _capture.per_output = per_output
+    extra = model.losses
+    if extra:
+        total = total + jnp.sum(jnp.stack([jnp.asarray(l, jnp.float32) for l in extra]))
+    return total
+
+
+def flatten_outputs(model: Any, tree: Any) -> list[Any]:
+    """Per-output values in `output_names` order, from a dict, a list or a single array."""
+    names = model._compiled.output_names
+    if isinstance(tree, dict):
+        return [tree[n] for n in names]
+    if isinstance(tree, (list, tuple)) and len(names) > 1:
+        return list(tree)
+    if isinstance(tree, (list, tuple)) and len(tree) == 1:
+        return [tree[0]]
+    return [tree]
+
+
+class Runner:
+    """Holds one model's pure step functions and the mapping of paths to its Variables."""
+
+    def __init__(self, model: Any, trainable: list[Any], non_trainable: list[Any]):
+        self.model = model
+        self.spec = model._compiled
+        self.trainable = {v.path: v for v in trainable}
+        self.non_trainable = {v.path: v for v in non_trainable}
+        self.constraints = {v.path: v.constraint for v in trainable
+                            if getattr(v, "constraint", None) is not None}
+
+    # -- the forward pass ---------------------------------------------------------------------
+    def _bound(self, params: dict, state: dict) -> dict:
+        values = {self.trainable[p]: v for p, v in params.items()}
+        values.update({self.non_trainable[p]: v for p, v in state.items()})
+        return values
+
+    def _new_state(self, scope: Any, state: dict) -> dict:
+        return {p: scope.writes.get(id(v), state[p]) for p, v in self.non_trainable.items()}
+
+    def forward(self, params: dict, state: dict, x: Any, training: bool, key: Any) -> tuple:
+        with bind(self._bound(params, state)) as scope, \
+                _context.call_context(training=training, key=key):
+            y_pred = self.model(x, training=training)
+            self.model._clear_losses()
+        return y_pred, self._new_state(scope, state)
+
+    def loss_and_updates(self, params: dict, state: dict, batch: tuple, training: bool,
+                         key: Any) -> tuple:
+        """(total loss, (y_pred, new non-trainable state, per-output losses))."""
+        x, y, sw = batch
+        with bind(self._bound(params, state)) as scope, \
+                _context.call_context(training=training, key=key):
+            y_pred = self.model(x, training=training)
+            _capture.per_output = []
+            try:
+                loss = self.model.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sw,
+                                               training=training)
+                per_output = _capture.per_output
+            finally:
+                del _capture.per_output
+                self.model._clear_losses()
+        return jnp.asarray(loss, jnp.float32), (y_pred, self._new_state(scope, state), per_output)
+
+    # -- one step -----------------------------------------------------------------------------
+    def update_metrics(self, ms: dict, batch: tuple, y_pred: Any, loss: Any,
+                       per_output: list) -> dict:
+        x, y, sw = batch
+        spec = self.spec
+        ms = dict(ms)
+        n = jnp.asarray(jax.tree_util.tree_leaves(x)[0].shape[0], jnp.float32)
+        tracker = spec.loss_tracker
+        ms["loss"] = tracker.stateless_update(ms["loss"], loss, sample_weight=n)
+        for i, t in spec.output_loss_trackers:
+            if i < len(per_output) and per_output[i] is not None:
+                ms[t.name] = t.stateless_update(ms[t.name], per_output[i], sample_weight=n)
+        if y is not None and (any(spec.metrics) or any(spec.weighted)):
+            y_true, preds = flatten_outputs(self.model, y), flatten_outputs(self.model, y_pred)
+            for group, weight in ((spec.metrics, None), (spec.weighted, sw)):
+                for i, metrics in enumerate(group):
+                    for m in metrics:
+                        ms[m.log_name] = m.stateless_update(ms[m.log_name], y_true[i], preds[i],
+                                                            sample_weight=weight)
+        return ms
+
+    def train_step(self, ts: TrainState, batch: tuple) -> TrainState:
+        key, sub = jax.random.split(ts.key)
+        grad_fn = jax.value_and_grad(self.loss_and_updates, has_aux=True)
+        (loss, (y_pred, state, per_output)), grads = grad_fn(ts.params, ts.state, batch, True, sub)
+        params, opt_state = self.spec.optimizer.apply(grads, ts.params, ts.opt_state)
+        for path, constraint in self.constraints.items():
+            params[path] = constraint(params[path])
+        ms = self.update_metrics(ts.metric_state, batch, y_pred, loss, per_output)
+        return TrainState(params, state, opt_state, ms, key)
+
+    def test_step(self, ts: TrainState, batch: tuple) -> TrainState:
+        loss, (y_pred, _, per_output) = self.loss_and_updates(ts.params, ts.state, batch, False,
+                                                              ts.key)
+        ms = self.update_metrics(ts.metric_state, batch, y_pred, loss, per_output)
+        return ts._replace(metric_state=ms)
+
+    def predict_step(self, ts: TrainState, x: Any) -> Any:
+        return self.forward(ts.params, ts.state, x, False, ts.key)[0]
+
+    def results(self, ms: dict) -> dict[str, jax.Array]:
+        """Current value of every tracker and metric, by log name."""
+        return {getattr(m, "log_name", m.name): m.stateless_result(ms[getattr(m, "log_name", m.name)])
+                for m in self.spec.all_metrics()}
+
+    # -- k steps in one compiled call -------------------------------------------------------
+    def multi(self, step: Callable) -> Callable:
+        """`(ts, data, idx) -> (ts, logs)`: `len(idx)` steps fused with lax.scan.
+
+        `data` holds whole arrays on the device and `idx` the `[k, batch]` sample indices of
+        each step (the batches are gathered inside the program); with `idx=None`, `data` is
+        already stacked as `[k, batch, ...]`.
+        """
+        def run(ts: TrainState, data: Any, idx: Any) -> tuple:
+            batches = data if idx is None else jax.tree_util.tree_map(lambda a: a[idx], data)
+            ts, _ = jax.lax.scan(lambda carry, b: (step(carry, b), None), ts, batches)
+            return ts, self.results(ts.metric_state)
+        return run
+
+    def multi_predict(self) -> Callable:
+        def run(ts: TrainState, data: Any, idx: Any) -> Any:
+            batches = data if idx is None else jax.tree_util.tree_map(lambda a: a[idx], data)
+            _, out = jax.lax.scan(lambda carry, x: (carry, self.predict_step(ts, x)), 0, batches)
+            return out
+        return run
