@@ -3,7 +3,6 @@
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
-os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=1")
 
 import numpy as np
 import pytest
@@ -13,3 +12,16 @@ import pytest
 def rng():
     """A seeded NumPy generator, fresh for each test."""
     return np.random.default_rng(0)
+
+
+@pytest.fixture(autouse=True)
+def fresh_session():
+    """Automatic names (`dense`, `auc_1`, ...) start over in every test, in kiln and in Keras."""
+    import sys
+
+    import kiln
+
+    kiln.backend.clear_session()
+    if "keras" in sys.modules:
+        sys.modules["keras"].backend.clear_session()
+    yield

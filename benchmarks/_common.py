@@ -1,0 +1,121 @@
+"""Shared pieces of the benchmark workers: configs, synthetic data, timers, memory.
+
+Only the standard library and NumPy are imported here, so a worker can time the import of
+its own library (kiln, keras, jax, torch) without anything heavy already loaded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import resource
+import time
+from typing import Any
+
+import numpy as np
+
+N_FEATURES = 784
+N_CLASSES = 10
+LEARNING_RATE = 1e-3
+EPSILON = 1e-7  # Keras's Adam default; every contender uses it.
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """One benchmark case: a model shape, a batch size and how much to run."""
+
+    name: str
+    hidden: tuple[int, ...]
+    batch_size: int
+    n_samples: int
+    epochs: int            # total epochs; the first (compile) one is reported apart
+    predict_repeats: int   # timed predict passes after one warm-up pass; the best is kept
+    note: str = ""
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return -(-self.n_samples // self.batch_size)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self) | {"steps_per_epoch": self.steps_per_epoch}
+
+
+def configs(quick: bool = False) -> dict[str, Config]:
+    """The three cases of the issue, full size or tiny (`--quick`, a smoke test)."""
+    if quick:
+        return {
+            # Sizes that leave a partial last batch, as 60,000 does at batch 128 and 256.
+            "mlp32": Config("mlp32", (128,), 32, 2000, 3, 1),
+            "mlp128": Config("mlp128", (128,), 128, 2000, 3, 1),
+            "wide256": Config("wide256", (1024, 1024), 256, 1000, 3, 1),
+        }
+    return {
+        "mlp32": Config("mlp32", (128,), 32, 60_000, 4, 2),
+        "mlp128": Config("mlp128", (128,), 128, 60_000, 4, 2),
+        # The wide MLP is compute-bound (~0.7 TFLOP per 60k-sample epoch): an epoch here is a
+        # 15,360-sample subset (60 steps of 256) so the whole run fits in 10 minutes on 2 cores.
+        # Every contender runs the same subset; steps/s and samples/s are unaffected by it.
+        "wide256": Config("wide256", (1024, 1024), 256, 15_360, 4, 2,
+                          note="epoch = 15,360-sample subset (60 steps)"),
+    }
+
+
+def make_data(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST-shaped synthetic data: float32 (n, 784) in [0, 1), int32 labels 0..9.
+
+    The labels come from a fixed random linear teacher, so they are learnable and a falling
+    loss shows that a contender really trains.
+    """
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, N_FEATURES), dtype=np.float32)
+    teacher = rng.standard_normal((N_FEATURES, N_CLASSES)).astype(np.float32)
+    y = np.argmax((x - 0.5) @ teacher, axis=1).astype(np.int32)
+    return x, y
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MiB (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def now() -> float:
+    return time.perf_counter()
+
+
+class EpochClock:
+    """Timestamps of epoch ends; epoch i's time is end[i] - end[i-1] (end[-1] = start).
+
+    Consecutive end-to-end differences include everything a library does between epochs
+    (shuffling, writing weights back, resetting metrics), so no per-epoch work is hidden.
+    """
+
+    def __init__(self) -> None:
+        self.start = now()
+        self.ends: list[float] = []
+
+    def mark(self) -> None:
+        self.ends.append(now())
+
+    def summary(self) -> dict[str, Any]:
+        edges = [self.start, *self.ends]
+        times = [b - a for a, b in zip(edges, edges[1:])]
+        timed = times[1:]
+        return {
+            "time_to_first_epoch_s": times[0] if times else None,
+            "epoch_times_s": times,
+            "best_epoch_s": min(timed) if timed else None,
+            "median_epoch_s": float(np.median(timed)) if timed else None,
+        }
+
+
+def time_predict(predict, repeats: int) -> dict[str, Any]:
+    """One warm-up (compiling) pass of `predict()`, then the best of `repeats` timed passes."""
+    t0 = now()
+    out = predict()
+    first = now() - t0
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = now()
+        out = predict()
+        best = min(best, now() - t0)
+    return {"predict_first_s": first, "predict_best_s": best,
+            "predict_shape": list(np.shape(out))}

@@ -1,0 +1,1 @@
+"""Private implementation of `kiln.losses` (import from `kiln.losses`, not from here)."""

@@ -1,0 +1,1 @@
+"""Private implementation of `kiln.metrics` (see that module for the public surface)."""

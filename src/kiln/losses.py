@@ -1,0 +1,206 @@
+"""Losses with Keras 3's names, arguments and numbers.
+
+Each loss is a per-sample pure function (`binary_crossentropy(y_true, y_pred, ...)` returns one
+value per sample) plus a class (`BinaryCrossentropy(...)`), a `LossFunctionWrapper` around that
+function which casts inputs, applies `sample_weight` and reduces. `get(identifier)` resolves
+strings exactly as Keras does (case-sensitive, with the aliases `mse`, `mae`, `bce`, ...).
+
+Example:
+    >>> import kiln.losses as losses
+    >>> float(losses.get("mse")([[1.0], [2.0]], [[1.0], [4.0]])[1])
+    4.0
+    >>> float(losses.MeanSquaredError()([1.0, 2.0], [[1.0], [4.0]]))
+    2.0
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable
+
+from ._losses._base import Loss, LossFunctionWrapper
+from ._losses._classes import (
+    LOSS_CLASSES,
+    BinaryCrossentropy,
+    BinaryFocalCrossentropy,
+    CategoricalCrossentropy,
+    CategoricalFocalCrossentropy,
+    CategoricalHinge,
+    CosineSimilarity,
+    Dice,
+    Hinge,
+    Huber,
+    KLDivergence,
+    LogCosh,
+    MeanAbsoluteError,
+    MeanAbsolutePercentageError,
+    MeanSquaredError,
+    MeanSquaredLogarithmicError,
+    Poisson,
+    SparseCategoricalCrossentropy,
+    SquaredHinge,
+    Tversky,
+)
+from ._losses._crossentropy import (
+    binary_crossentropy,
+    binary_focal_crossentropy,
+    categorical_crossentropy,
+    categorical_focal_crossentropy,
+    kl_divergence,
+    poisson,
+    sparse_categorical_crossentropy,
+)
+from ._losses._reduction import REDUCTIONS, squeeze_or_expand_to_same_rank
+from ._losses._regression import (
+    categorical_hinge,
+    cosine_similarity,
+    dice,
+    hinge,
+    huber,
+    log_cosh,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_squared_error,
+    mean_squared_logarithmic_error,
+    squared_hinge,
+    tversky,
+)
+from ._utils import unknown_name_error
+
+_FUNCTIONS: dict[str, Callable] = {
+    fn.__name__: fn
+    for fn in (
+        binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy,
+        categorical_focal_crossentropy, sparse_categorical_crossentropy, kl_divergence, poisson,
+        mean_squared_error, mean_absolute_error, mean_absolute_percentage_error,
+        mean_squared_logarithmic_error, cosine_similarity, huber, log_cosh, hinge,
+        squared_hinge, categorical_hinge, dice, tversky,
+    )
+}
+_CLASSES: dict[str, type] = {cls.__name__: cls for cls in LOSS_CLASSES}
+# Keras's only string aliases; note "huber_loss", "logcosh" and "kullback_leibler_divergence"
+# are NOT accepted by Keras 3's `get` (legacy exports only), so kiln rejects them too.
+_ALIASES: dict[str, Callable] = {
+    "bce": binary_crossentropy, "BCE": binary_crossentropy,
+    "kld": kl_divergence, "KLD": kl_divergence,
+    "mae": mean_absolute_error, "MAE": mean_absolute_error,
+    "mse": mean_squared_error, "MSE": mean_squared_error,
+    "mape": mean_absolute_percentage_error, "MAPE": mean_absolute_percentage_error,
+    "msle": mean_squared_logarithmic_error, "MSLE": mean_squared_logarithmic_error,
+}
+# The registry used to resolve names (also when loading): a plain dict, nothing imported by name.
+_REGISTRY: dict[str, Any] = {
+    **_FUNCTIONS, **_CLASSES, **_ALIASES, "Loss": Loss, "LossFunctionWrapper": LossFunctionWrapper,
+}
+
+
+def names() -> list[str]:
+    """Every string `get` accepts as a loss: function names, class names and aliases, sorted."""
+    return sorted({**_FUNCTIONS, **_CLASSES, **_ALIASES})
+
+
+def _lookup(name: str, custom_objects: dict[str, Any] | None = None) -> Any:
+    if custom_objects and name in custom_objects:
+        return custom_objects[name]
+    if name in _REGISTRY:
+        return _REGISTRY[name]
+    raise unknown_name_error("loss", name, names())
+
+
+def get(identifier: Any) -> Any:
+    """Resolves a loss identifier as Keras's `keras.losses.get` does.
+
+    Args:
+        identifier: None; a name (exact, case-sensitive): a function name or alias gives the
+            function, a class name gives an instance with default arguments; a config dict (as
+            from `serialize`); a `Loss` class (instantiated); a `Loss` instance or any callable
+            `fn(y_true, y_pred)` (returned as is).
+
+    Returns:
+        A loss function, a `Loss` instance, or None.
+
+    Raises:
+        ValueError: for an unknown name (listing the closest valid names) or an identifier that
+            is neither a string, a dict nor callable.
+
+    Example:
+        >>> get("mse") is mean_squared_error, type(get("MeanSquaredError")).__name__
+        (True, 'MeanSquaredError')
+    """
+    if identifier is None:
+        return None
+    if isinstance(identifier, dict):
+        obj = deserialize(identifier)
+    elif isinstance(identifier, str):
+        obj = _lookup(identifier)
+    else:
+        obj = identifier
+    if inspect.isclass(obj):
+        obj = obj()
+    if callable(obj):
+        return obj
+    raise ValueError(
+        f"Could not interpret loss identifier {identifier!r} (type {type(identifier).__name__}). "
+        "Expected a loss name such as 'mse' or 'categorical_crossentropy', a kiln.losses.Loss "
+        "instance, a function fn(y_true, y_pred) returning per-sample losses, or a config dict."
+    )
+
+
+def serialize(loss: Any) -> Any:
+    """A JSON-serialisable description of a loss, in Keras's format.
+
+    Args:
+        loss: a `Loss` instance, a loss function, or a name (returned as is).
+
+    Returns:
+        `{"module", "class_name", "config", "registered_name"}` for instances and functions.
+    """
+    if loss is None or isinstance(loss, str):
+        return loss
+    if isinstance(loss, Loss):
+        builtin = _REGISTRY.get(type(loss).__name__) is type(loss)
+        return {
+            "module": "keras.losses" if builtin else type(loss).__module__,
+            "class_name": type(loss).__name__,
+            "config": loss.get_config(),
+            "registered_name": None if builtin else type(loss).__name__,
+        }
+    if inspect.isfunction(loss):
+        return {"module": "builtins", "class_name": "function", "config": loss.__name__,
+                "registered_name": "function"}
+    raise ValueError(f"Cannot serialize loss {loss!r} of type {type(loss).__name__}: expected a "
+                     "kiln.losses.Loss instance or a loss function.")
+
+
+def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> Any:
+    """Rebuilds a loss from `serialize`'s output (or a name).
+
+    Args:
+        config: a name, or a dict with `class_name` and `config` (Keras's format; a function is
+            `{"class_name": "function", "config": "<name>"}`).
+        custom_objects: extra name -> class or function mappings, for user-defined losses.
+
+    Returns:
+        A `Loss` instance or a loss function.
+    """
+    if isinstance(config, str):
+        return _lookup(config, custom_objects)
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"Cannot deserialize loss from {config!r}: expected a name or a dict "
+                         "with 'class_name' and 'config' keys, as produced by serialize().")
+    class_name, inner = config["class_name"], config.get("config") or {}
+    if class_name == "function":
+        return _lookup(inner, custom_objects)
+    registered = config.get("registered_name")
+    if custom_objects and registered in custom_objects:
+        class_name = registered
+    obj = _lookup(class_name, custom_objects)
+    if not inspect.isclass(obj):
+        return obj
+    return obj.from_config(inner) if hasattr(obj, "from_config") else obj(**inner)
+
+
+__all__ = [
+    "Loss", "LossFunctionWrapper", "REDUCTIONS", "get", "serialize", "deserialize", "names",
+    "squeeze_or_expand_to_same_rank", *sorted(_CLASSES), *sorted(_FUNCTIONS),
+]

@@ -1,0 +1,154 @@
+"""Metrics with Keras's names, arguments and formulas, usable inside a jitted train step.
+
+Every metric is a small object with Keras's stateful API (`update_state`, `result`,
+`reset_state`) over `Variable`s, plus a pure trio the trainer runs under `jax.jit`:
+`stateless_init()` -> state dict, `stateless_update(state, y_true, y_pred, sample_weight)`
+-> new state, `stateless_result(state)` -> value. The trio is derived from the ordinary
+methods, so a user subclass written the Keras way needs no changes.
+
+Example:
+    >>> import kiln.metrics as metrics
+    >>> m = metrics.get("mae")
+    >>> state = m.stateless_init()
+    >>> state = m.stateless_update(state, [[1.0], [2.0]], [[1.5], [2.0]])
+    >>> m.name, float(m.stateless_result(state))
+    ('mae', 0.25)
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable
+
+from ._metrics._auc import AUC
+from ._metrics._base import Metric
+from ._metrics._confusion import (
+    FalseNegatives, FalsePositives, Precision, Recall, TrueNegatives, TruePositives,
+)
+from ._metrics._functions import (
+    binary_accuracy, categorical_accuracy, mean_absolute_error,
+    mean_absolute_percentage_error, mean_squared_error, mean_squared_logarithmic_error,
+    sparse_categorical_accuracy, sparse_top_k_categorical_accuracy,
+    top_k_categorical_accuracy,
+)
+from ._metrics._reduction import Mean, MeanMetricWrapper, Sum
+from ._metrics._wrappers import (
+    Accuracy, BinaryAccuracy, CategoricalAccuracy, MeanAbsoluteError,
+    MeanAbsolutePercentageError, MeanSquaredError, MeanSquaredLogarithmicError,
+    RootMeanSquaredError, SparseCategoricalAccuracy, SparseTopKCategoricalAccuracy,
+    TopKCategoricalAccuracy,
+)
+from ._utils import to_snake_case, unknown_name_error
+
+__all__ = [
+    "Metric", "Mean", "Sum", "MeanMetricWrapper",
+    "Accuracy", "BinaryAccuracy", "CategoricalAccuracy", "SparseCategoricalAccuracy",
+    "TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy",
+    "TruePositives", "TrueNegatives", "FalsePositives", "FalseNegatives",
+    "Precision", "Recall", "AUC",
+    "MeanSquaredError", "MeanAbsoluteError", "RootMeanSquaredError",
+    "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError",
+    "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
+    "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy",
+    "mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
+    "mean_squared_logarithmic_error",
+    "get", "names", "serialize", "deserialize",
+]
+
+# Every metric class by class name: used by `deserialize` (nothing is imported by name).
+CLASSES: dict[str, type[Metric]] = {cls.__name__: cls for cls in (
+    Metric, Mean, Sum, MeanMetricWrapper,
+    MeanSquaredError, RootMeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
+    MeanSquaredLogarithmicError,
+    AUC, FalseNegatives, FalsePositives, Precision, Recall, TrueNegatives, TruePositives,
+    Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
+    TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy,
+)}
+
+# Keras's string table: class names, their snake_case, and the short aliases. The base
+# `Metric` and `MeanMetricWrapper` are left out: neither is a usable metric by name.
+_BY_NAME: dict[str, type[Metric]] = {}
+for _cls in CLASSES.values():
+    if _cls not in (Metric, MeanMetricWrapper):
+        _BY_NAME[_cls.__name__] = _cls
+        _BY_NAME[to_snake_case(_cls.__name__)] = _cls
+for _alias, _cls in {"mse": MeanSquaredError, "mae": MeanAbsoluteError,
+                     "mape": MeanAbsolutePercentageError,
+                     "msle": MeanSquaredLogarithmicError}.items():
+    _BY_NAME[_alias] = _BY_NAME[_alias.upper()] = _cls
+
+
+def names() -> list[str]:
+    """Every string `get` accepts, sorted ("auc", "mae", "MeanSquaredError", ...)."""
+    return sorted(_BY_NAME)
+
+
+def _object_name(obj: Any) -> str:
+    """The name Keras logs for a metric given as an object (its `name`, else snake_case)."""
+    if hasattr(obj, "name") and isinstance(obj.name, str):
+        return obj.name
+    if hasattr(obj, "__name__"):
+        return to_snake_case(obj.__name__)
+    return to_snake_case(type(obj).__name__)
+
+
+def get(identifier: Any, name: str | None = None) -> Metric | None:
+    """Resolves a metric identifier to a `Metric` instance.
+
+    Args:
+        identifier: a name ("auc", "mae", "MeanSquaredError", ...; see `names()`), a
+            `Metric` instance (returned as is), a `Metric` subclass (instantiated), a config
+            dict `{"class_name": ..., "config": ...}`, or a function
+            `fn(y_true, y_pred)` (wrapped in `MeanMetricWrapper`), or None.
+        name: the instance's name. Defaults to the string itself for a string identifier,
+            as `compile` logs it (`metrics=["mae"]` logs `mae`; note that Keras's own
+            `keras.metrics.get("mae").name` is "mean_absolute_error"), and to the snake_case
+            function name for a function.
+
+    Returns:
+        A new metric with Keras's defaults (or the given instance), or None for None.
+
+    Raises:
+        ValueError: for an unknown name (listing the closest valid names) or an identifier
+            of an unsupported type.
+    """
+    if identifier is None:
+        return None
+    if isinstance(identifier, Metric):
+        metric = identifier
+    elif isinstance(identifier, str):
+        if identifier not in _BY_NAME:
+            raise unknown_name_error("metric", identifier, names())
+        metric = _BY_NAME[identifier]()
+        metric.name = identifier
+    elif isinstance(identifier, dict):
+        metric = deserialize(identifier)
+    elif inspect.isclass(identifier) and issubclass(identifier, Metric):
+        metric = identifier()
+    elif callable(identifier):
+        metric = MeanMetricWrapper(identifier, name=_object_name(identifier))
+    else:
+        raise ValueError(
+            f"Could not interpret metric identifier {identifier!r} of type "
+            f"{type(identifier).__name__}. Pass a metric name such as 'mae' or 'auc', a "
+            "kiln.metrics.Metric, or a function fn(y_true, y_pred)."
+        )
+    if name is not None:
+        metric.name = name
+    return metric
+
+
+def serialize(metric: Metric) -> dict[str, Any]:
+    """`{"class_name": ..., "config": metric.get_config()}`."""
+    return {"class_name": type(metric).__name__, "config": metric.get_config()}
+
+
+def deserialize(config: dict[str, Any],
+                custom_objects: dict[str, Callable] | None = None) -> Metric:
+    """Rebuilds a metric from `serialize`'s output; `custom_objects` adds user classes."""
+    table = {**CLASSES, **(custom_objects or {})}
+    class_name = config.get("class_name")
+    if class_name not in table:
+        raise unknown_name_error("metric class", class_name, table,
+                                 argument="deserialize(); add it to custom_objects")
+    return table[class_name].from_config(dict(config.get("config", {})))
