@@ -242,6 +242,9 @@ class Layer:
             return self._symbolic_call(args, kwargs)
         args = jax.tree_util.tree_map(_as_array, args, is_leaf=lambda x: isinstance(x, Variable))
         training = kwargs.pop("training", None)
+        mask = kwargs.pop("mask", None)
+        if mask is not None and _accepts(self.call, "mask"):
+            kwargs["mask"] = mask
         ctx = _context.current()
         if training is None and ctx is not None:
             training = ctx.training
@@ -256,6 +259,15 @@ class Layer:
                 for leaf in jax.tree_util.tree_leaves(out):
                     self.add_loss(self.activity_regularizer(leaf) / leaf.shape[0])
         return out
+
+    # Whether this layer passes an input mask through unchanged (Keras's flag).
+    supports_masking = False
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """The mask of the outputs given the inputs' mask; by default, passed through when
+        `supports_masking` is set and dropped otherwise. Embedding(mask_zero=True) and Masking
+        override it to create one."""
+        return mask if self.supports_masking else None
 
     def _clear_own_losses(self) -> None:
         self._call_losses = []

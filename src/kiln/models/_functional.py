@@ -57,6 +57,7 @@ def run_graph(nodes: list[Node], inputs: Any, input_values: list[Any], outputs: 
               training: bool | None) -> Any:
     """Evaluates the graph on concrete values (or tracers) and returns `outputs`' structure."""
     values: dict[int, Any] = {id(t): v for t, v in zip(_leaves(inputs), input_values)}
+    masks: dict[int, Any] = {}
 
     def fetch(x: Any) -> Any:
         return values[id(x)] if isinstance(x, KerasTensor) else x
@@ -66,9 +67,17 @@ def run_graph(nodes: list[Node], inputs: Any, input_values: list[Any], outputs: 
         kwargs = jax.tree_util.tree_map(fetch, node.kwargs, is_leaf=_is_kt)
         if training is not None and "training" not in kwargs:
             kwargs = {**kwargs, "training": training}
+        # Masks (from Embedding(mask_zero=True), Masking) travel beside the values.
+        parents = _leaves(node.args[:1])
+        mask = masks.get(id(parents[0])) if len(parents) == 1 else None
+        if mask is not None and "mask" not in kwargs:
+            kwargs = {**kwargs, "mask": mask}
         result = node.layer(*args, **kwargs)
+        out_mask = node.layer.compute_mask(args[0] if args else None, kwargs.get("mask"))
         for tensor, value in zip(_leaves(node.outputs), jax.tree_util.tree_leaves(result)):
             values[id(tensor)] = value
+            if out_mask is not None and not isinstance(out_mask, (list, tuple)):
+                masks[id(tensor)] = out_mask
     return jax.tree_util.tree_map(fetch, outputs, is_leaf=_is_kt)
 
 

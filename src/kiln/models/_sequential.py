@@ -111,9 +111,11 @@ class Sequential(Model):
             self.build(shape)
 
     def call(self, inputs: Any, training: bool | None = None) -> Any:
-        x = inputs
+        x, mask = inputs, None
         for layer in self._layers:
-            x = layer(x, training=training)
+            out = layer(x, training=training, mask=mask)
+            mask = layer.compute_mask(x, mask)
+            x = out
         return x
 
     @property

@@ -61,3 +61,21 @@ def raise_missing_loss(model: Any) -> None:
         "not change the weights. " + suggest_loss(model) + " A model that computes its own loss "
         "(overriding compute_loss or train_step, or calling add_loss) may compile without one."
     )
+
+
+# -- hooks called by compile() and the training loop ------------------------------------------
+
+def check_compile(model: Any, loss: Any, metrics: Any) -> None:
+    """Checks that depend on the model and the compile arguments alone (called by compile())."""
+
+
+def check_arrays(x: Any, y: Any, sample_weight: Any, argument_prefix: str = "") -> None:
+    """Eager checks of in-memory inputs before anything is traced (called for arrays)."""
+
+
+def check_batch(model: Any, batch: tuple, first: bool) -> None:
+    """Checks of one batch of labels against the losses and the outputs.
+
+    Called with the first batch of every fit/evaluate (first=True) after the losses and metrics
+    are built, and with every generator batch when debug checks are on.
+    """

@@ -129,6 +129,7 @@ def compile_model(model: Any, optimizer: Any = "rmsprop", loss: Any = None, loss
                          f"received {steps_per_execution!r}.")
     if loss is None and not defines_own_loss(model):
         _checks.raise_missing_loss(model)
+    _checks.check_compile(model, loss, metrics)
     model.optimizer = opt
     model._compiled = CompiledSpec(opt, loss, loss_weights, metrics, weighted_metrics,
                                    steps_per_execution, bool(run_eagerly), jit_compile)

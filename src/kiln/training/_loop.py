@@ -13,7 +13,7 @@ import jax
 import numpy as np
 
 from .. import callbacks as callbacks_mod
-from . import _data
+from . import _checks, _data
 from ._session import get_session
 from ._steps import flatten_outputs
 
@@ -64,9 +64,16 @@ def _build(model: Any, batch: tuple) -> None:
                          "entries; give one label array per output (a list, or a dict keyed by "
                          "output name).")
     spec.build(names, y_true, preds)
-    for m in spec.all_metrics():
-        m.stateless_init()  # metric state that depends on shapes is created eagerly, here
+    _init_metric_shapes(spec, y_true, preds)
     model._session = None
+
+
+def _init_metric_shapes(spec: Any, y_true: list, preds: list) -> None:
+    """Creates metric state that depends on shapes (e.g. AUC(multi_label=True)) eagerly."""
+    for group in (spec.metrics, spec.weighted):
+        for i, metrics in enumerate(group):
+            for m in metrics:
+                m.stateless_init(y_true[i], preds[i])
 
 
 def _first_batch(plan: Any, batch_size: int) -> Any:
@@ -79,6 +86,7 @@ def _prepare_arrays(x: Any, y: Any, sw: Any, class_weight: Any = None) -> tuple:
     x = _data.to_arrays(x, "x")
     y = _data.to_arrays(y, "y")
     sw = _data.to_arrays(sw, "sample_weight")
+    _checks.check_arrays(x, y, sw)
     if class_weight is not None:
         sw = _data.class_weights_to_sample_weights(y, class_weight, sw)
     _data.check_lengths(x, y, sw)
@@ -206,7 +214,9 @@ def fit(model: Any, x: Any = None, y: Any = None, batch_size: int | None = None,
         (x, y, sample_weight), validation_data = _data.split_validation(
             x, y, sample_weight, float(validation_split))
     plan = _plan(x, y, sample_weight, batch_size, shuffle, steps_per_epoch, class_weight)
-    _build(model, _example(plan, batch_size))
+    example = _example(plan, batch_size)
+    _build(model, example)
+    _checks.check_batch(model, example, first=True)
     val = _validation(validation_data, validation_batch_size or batch_size, validation_steps)
 
     session = get_session(model)
@@ -322,7 +332,9 @@ def evaluate(model: Any, x: Any = None, y: Any = None, batch_size: int | None = 
     _check_int("batch_size", batch_size, 1)
     _check_int("steps", steps, 1)
     plan = _plan(x, y, sample_weight, batch_size, False, steps)
-    _build(model, _example(plan, batch_size))
+    example = _example(plan, batch_size)
+    _build(model, example)
+    _checks.check_batch(model, example, first=True)
     session = get_session(model)
     logs = _evaluate_plan(model, session, plan, callbacks, 1 if verbose == "auto" else verbose)
     return logs if return_dict else _flatten_logs(model, logs)
