@@ -23,13 +23,17 @@ from .layers import Input as Input
 from .layers import InputLayer as InputLayer
 from .layers import KerasTensor as KerasTensor
 from .layers import Layer as Layer
+from .losses import Loss as Loss
+from .metrics import Metric as Metric
 from .models import Model as Model
+from .optimizers import Optimizer as Optimizer
 from .models import Sequential as Sequential
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Input", "InputLayer", "KerasTensor", "Layer", "Model", "Sequential", "activations",
+    "Input", "InputLayer", "KerasTensor", "Layer", "Loss", "Metric", "Model", "Optimizer",
+    "Sequential", "activations",
     "backend", "callbacks", "config", "initializers", "layers", "losses", "metrics", "models",
     "ops", "optimizers", "regularizers", "utils",
 ]

@@ -187,3 +187,36 @@ def test_evaluate_metrics_match_keras(task, units, activation, loss, metrics):
         np.testing.assert_allclose(nr[key], kr[key], rtol=1e-4, atol=1e-6, err_msg=key)
     np.testing.assert_allclose(nm.predict(x, verbose=0), km.predict(x, verbose=0),
                                rtol=1e-5, atol=1e-6)
+
+
+OPTION_CASES = [
+    ("Adam", {"use_ema": True, "ema_momentum": 0.9}),
+    ("SGD", {"momentum": 0.9, "clipnorm": 0.5}),
+    ("RMSprop", {"global_clipnorm": 1.0, "weight_decay": 0.01}),
+    ("AdamW", {}),
+    ("Adam", {"gradient_accumulation_steps": 2}),
+]
+
+
+@pytest.mark.parametrize("name,kwargs", OPTION_CASES, ids=[f"{n}-{k}" for n, k in OPTION_CASES])
+def test_optimizer_options_through_fit_match_keras(name, kwargs):
+    x, y = _data("sparse")
+    km, nm = _pair(3, "softmax")
+    common = {"loss": "sparse_categorical_crossentropy"}
+    kh, nh = _fit_both(km, nm, x, y, {"optimizer": getattr(keras.optimizers, name)(**kwargs),
+                                      **common},
+                       kiln_compile={"optimizer": getattr(kiln.optimizers, name)(**kwargs),
+                                     **common})
+    _assert_history(kh, nh)
+    _assert_weights(km, nm)
+
+
+def test_learning_rate_schedule_through_fit_matches_keras():
+    x, y = _data("regression")
+    km, nm = _pair(1, None)
+    ks = keras.optimizers.schedules.ExponentialDecay(0.05, decay_steps=3, decay_rate=0.5)
+    ns = kiln.optimizers.schedules.ExponentialDecay(0.05, decay_steps=3, decay_rate=0.5)
+    kh, nh = _fit_both(km, nm, x, y, {"optimizer": keras.optimizers.SGD(ks), "loss": "mse"},
+                       kiln_compile={"optimizer": kiln.optimizers.SGD(ns), "loss": "mse"})
+    _assert_history(kh, nh)
+    _assert_weights(km, nm)

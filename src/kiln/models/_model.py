@@ -223,7 +223,9 @@ class Model(Layer):
         """Prints Keras's table of layers, output shapes and parameter counts."""
         from ._summary import print_summary
 
-        print_summary(self, line_length=line_length, print_fn=print_fn)
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
+                      expand_nested=expand_nested, show_trainable=show_trainable,
+                      layer_range=layer_range)
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "trainable": self.trainable}

@@ -249,11 +249,21 @@ def fit(model: Any, x: Any = None, y: Any = None, batch_size: int | None = None,
                 break
     finally:
         if session.ts is not None:
-            session.scatter(session.ts)
+            _finalize(session)
         session.ts = None
     cbs.on_train_end(logs)
     model.history = cbs.history
     return cbs.history
+
+
+def _finalize(session: Any) -> None:
+    """Writes the final state back; with use_ema the EMA weights replace the weights (Keras's
+    `finalize_variable_values` at the end of fit)."""
+    ts = session.ts
+    opt = session.model._compiled.optimizer
+    if getattr(opt, "use_ema", False) and ts.opt_state is not None:
+        ts = ts._replace(params=opt.finalize_params(ts.params, ts.opt_state))
+    session.scatter(ts)
 
 
 def _check_validation_freq(freq: Any) -> None:
