@@ -336,6 +336,14 @@ class CallbackList(Callback):
                 return True
         return False
 
+    @property
+    def user_batch_hooks(self) -> bool:
+        """True when a callback other than History and the progress bar overrides a
+        batch-level hook (then steps_per_execution="auto" runs one step per call, so those
+        hooks fire every batch)."""
+        return any(any(_overrides(cb, hook) for hook in _BATCH_HOOKS) for cb in self.callbacks
+                   if not isinstance(cb, (History, ProgbarLogger)))
+
     def append(self, callback: Any) -> None:
         """Adds a callback at the end (it gets the model and params already set)."""
         self.callbacks.extend(_flatten_callbacks([callback]))

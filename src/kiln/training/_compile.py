@@ -112,7 +112,7 @@ class CompiledSpec:
 
 def compile_model(model: Any, optimizer: Any = "rmsprop", loss: Any = None, loss_weights: Any = None,
                   metrics: Any = None, weighted_metrics: Any = None, run_eagerly: bool = False,
-                  steps_per_execution: Any = 1, jit_compile: Any = "auto",
+                  steps_per_execution: Any = "auto", jit_compile: Any = "auto",
                   auto_scale_loss: bool = True) -> None:
     """Configures `model` for training; see `kiln.Model.compile`."""
     opt = optimizers_mod.get(optimizer)

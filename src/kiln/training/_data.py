@@ -147,17 +147,29 @@ class ArrayPlan:
         return self.rng.permutation(self.n) if self.shuffle else np.arange(self.n)
 
     def epoch(self, k: int) -> Iterator[tuple[int, Any, Any]]:
-        """Yields `(steps in this call, data, idx)` for one epoch; `k` steps per call at most."""
+        """Yields `(steps in this call, data, idx)` for one epoch.
+
+        Full batches come `k` at a time as `idx` of shape `[k, batch]` (a shorter call is
+        padded with repeated rows that the step skips, so every call has one shape); the last
+        partial batch comes alone as `[1, rest]`.
+        """
         order, done, B = self._order(), 0, self.batch_size
+        start = 0
         while done < self.steps:
-            start = (done * B) % max(self.n, 1)
-            if start == 0 and done:
-                order = self._order()
+            if start >= self.n:
+                order, start = self._order(), 0
             full_left = (self.n - start) // B
-            kk = min(k, self.steps - done, full_left) if full_left else 1
-            size = B if full_left else self.n - start
-            idx = order[start:start + kk * size].reshape(kk, size).astype(np.int32)
+            if full_left:
+                kk = min(k, self.steps - done, full_left)
+                idx = order[start:start + kk * B].reshape(kk, B)
+                if kk < k:
+                    idx = np.concatenate([idx, np.repeat(idx[:1], k - kk, axis=0)])
+                start += kk * B
+            else:
+                kk, idx = 1, order[start:].reshape(1, -1)
+                start = self.n
             done += kk
+            idx = idx.astype(np.int32)
             if self.on_device:
                 yield kk, self.data, idx
             else:
@@ -190,14 +202,14 @@ class IterablePlan:
         group: list = []
         for batch in self.batches():
             if group and _shapes(group[0]) != _shapes(batch):
-                yield len(group), _stack(group), None
+                yield len(group), _stack(group, k), None
                 group = []
             group.append(batch)
             if len(group) == k:
-                yield len(group), _stack(group), None
+                yield len(group), _stack(group, k), None
                 group = []
         if group:
-            yield len(group), _stack(group), None
+            yield len(group), _stack(group, k), None
 
 
 def unpack(item: Any, with_targets: bool = True) -> Any:
@@ -216,7 +228,9 @@ def _shapes(batch: Any) -> Any:
     return jax.tree_util.tree_map(np.shape, batch)
 
 
-def _stack(group: list) -> Any:
+def _stack(group: list, k: int) -> Any:
+    """Stacks batches as `[k, ...]`, padding a short group with its last batch (skipped)."""
+    group = group + [group[-1]] * (k - len(group))
     return jax.device_put(jax.tree_util.tree_map(lambda *a: np.stack(a), *group))
 
 

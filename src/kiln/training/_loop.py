@@ -156,9 +156,40 @@ def _example(plan: Any, batch_size: int | None) -> Any:
     return plan.first() if isinstance(plan, _PeekedPlan) else _first_batch(plan, batch_size or 32)
 
 
-def _steps_per_execution(model: Any) -> int:
-    k = model._compiled.steps_per_execution if model._compiled is not None else 1
-    return 32 if k == "auto" else int(k)
+# Rough sustained throughput per platform (flop/s), used only to pick steps_per_execution.
+_FLOP_RATE = {"cpu": 1e11, "gpu": 2e13, "cuda": 2e13, "rocm": 2e13, "tpu": 5e13}
+# "auto" aims at about this much device time per compiled call: long enough that the ~0.1 ms
+# of Python and dispatch per call is amortised, short enough that the progress bar and
+# callbacks still update several times a second.
+AUTO_CALL_SECONDS = 0.02
+AUTO_MAX_STEPS = 128
+
+
+def _steps_per_execution(model: Any, session: Any = None, ts: Any = None, example: Any = None,
+                         steps: int | None = None, cbs: Any = None) -> int:
+    """The explicit steps_per_execution, or for "auto" a power of two chosen from the
+    compiled forward pass's flop count (1 when user callbacks have batch-level hooks)."""
+    k = model._compiled.steps_per_execution if model._compiled is not None else "auto"
+    if k != "auto":
+        return int(k)
+    if session is None or (cbs is not None and cbs.user_batch_hooks):
+        return 1
+    key = tuple(np.shape(a) for a in jax.tree_util.tree_leaves(example))
+    if key not in session.auto_k:
+        session.auto_k[key] = _auto_k(session, ts, example)
+    limit = steps if steps else AUTO_MAX_STEPS
+    return 1 << int(math.log2(max(1, min(session.auto_k[key], limit))))
+
+
+def _auto_k(session: Any, ts: Any, x: Any) -> int:
+    try:
+        lowered = jax.jit(session.runner.predict_step).lower(ts, x)
+        flops = float(lowered.cost_analysis().get("flops", 0.0))
+    except Exception:  # cost analysis is best effort; fall back to a safe middle value
+        return 8
+    platform = jax.devices()[0].platform
+    step_seconds = max(3.0 * flops / _FLOP_RATE.get(platform, 1e11), 1e-6)
+    return int(min(AUTO_MAX_STEPS, max(1, AUTO_CALL_SECONDS / step_seconds)))
 
 
 def _to_float_logs(logs: dict) -> dict:
@@ -177,9 +208,9 @@ def _run_calls(fn: Any, session: Any, plan: Any, k: int, cbs: Any, hook: str,
         getattr(cbs, f"on_{hook}_batch_begin")(step)
         if eager:
             with jax.disable_jit():
-                session.ts, logs = fn(session.ts, data, idx)
+                session.ts, logs = fn(session.ts, data, idx, kk)
         else:
-            session.ts, logs = fn(session.ts, data, idx)
+            session.ts, logs = fn(session.ts, data, idx, kk)
         step += kk
         getattr(cbs, f"on_{hook}_batch_end")(step - 1, logs)
         session.refresh()
@@ -226,7 +257,7 @@ def fit(model: Any, x: Any = None, y: Any = None, batch_size: int | None = None,
     cbs = callbacks_mod.CallbackList(callbacks, add_history=True, add_progbar=verbose != 0,
                                      model=model, verbose=verbose, epochs=epochs, steps=steps)
     model.stop_training = False
-    k = _steps_per_execution(model)
+    k = _steps_per_execution(model, session, session.ts, example[0], steps, cbs)
     logs: dict = {}
     cbs.on_train_begin()
     try:
@@ -312,14 +343,20 @@ def _evaluate_plan(model: Any, session: Any, plan: Any, callbacks: Any, verbose:
     cbs = callbacks_mod.CallbackList(callbacks, add_progbar=verbose != 0, model=model,
                                      verbose=verbose, epochs=1, steps=plan.steps)
     eval_session = _EvalSession(session, ts)
+    k = _steps_per_execution(model, session, ts, _example(plan, plan_batch_size(plan))[0],
+                             plan.steps, cbs)
     cbs.on_test_begin()
-    logs, _ = _run_calls(session.test_fn, eval_session, plan, _steps_per_execution(model), cbs,
-                         "test", model._compiled.run_eagerly)
+    logs, _ = _run_calls(session.test_fn, eval_session, plan, k, cbs, "test",
+                         model._compiled.run_eagerly)
     logs = _to_float_logs(logs)
     if live is None:
         session.scatter(eval_session.ts._replace(opt_state=None), metrics=True)
     cbs.on_test_end(logs)
     return logs
+
+
+def plan_batch_size(plan: Any) -> int:
+    return getattr(plan, "batch_size", 32)
 
 
 class _EvalSession:
@@ -372,10 +409,11 @@ def predict(model: Any, x: Any, batch_size: int | None = None, verbose: Any = "a
                                      verbose=verbose, epochs=1, steps=plan.steps)
     cbs.on_predict_begin()
     chunks, step = [], 0
-    for kk, data, idx in plan.epoch(_steps_per_execution(model)):
+    k = _steps_per_execution(model, session, ts, example, plan.steps, cbs)
+    for kk, data, idx in plan.epoch(k):
         cbs.on_predict_batch_begin(step)
         out = session.predict_fn(ts, data, idx)
-        chunks.append(out)
+        chunks.append(jax.tree_util.tree_map(lambda a, n=kk: a[:n], out))
         step += kk
         cbs.on_predict_batch_end(step - 1, {"outputs": out})
     outputs = jax.tree_util.tree_map(
@@ -395,7 +433,7 @@ def _one_batch(model: Any, x: Any, y: Any, sw: Any, class_weight: Any, fn_name: 
     ts = session.gather(fresh_metrics=False)
     data = jax.device_put(jax.tree_util.tree_map(lambda a: a[None], (x, y, sw)))
     fn = session.train_fn if fn_name == "train_on_batch" else session.test_fn
-    ts, logs = fn(ts, data, None)
+    ts, logs = fn(ts, data, None, 1)
     session.scatter(ts, metrics=True)
     return _to_float_logs(logs)
 

@@ -48,6 +48,7 @@ class Session:
         self.predict_fn = jit(self.runner.multi_predict())
         self.ts: TrainState | None = None
         self.dirty = False
+        self.auto_k: dict = {}  # steps_per_execution="auto", by example batch shapes
 
     def _signature(self) -> tuple:
         return (tuple(v.path for v in self.model.trainable_weights),

@@ -163,21 +163,41 @@ class Runner:
 
     # -- k steps in one compiled call -------------------------------------------------------
     def multi(self, step: Callable) -> Callable:
-        """`(ts, data, idx) -> (ts, logs)`: `len(idx)` steps fused with lax.scan.
+        """`(ts, data, idx, n_valid) -> (ts, logs)`: up to `k` steps in one compiled program.
 
         `data` holds whole arrays on the device and `idx` the `[k, batch]` sample indices of
         each step (the batches are gathered inside the program); with `idx=None`, `data` is
-        already stacked as `[k, batch, ...]`.
+        already stacked as `[k, batch, ...]`. Only the first `n_valid` steps run (a dynamic
+        value), so one program serves every call of an epoch, the shorter last one included.
+        With `k == 1` the step runs directly, without a loop around it.
         """
-        def run(ts: TrainState, data: Any, idx: Any) -> tuple:
-            batches = data if idx is None else jax.tree_util.tree_map(lambda a: a[idx], data)
-            ts, _ = jax.lax.scan(lambda carry, b: (step(carry, b), None), ts, batches)
+        def run(ts: TrainState, data: Any, idx: Any, n_valid: Any) -> tuple:
+            batches = _gather(data, idx)
+            if _leading(batches) == 1:
+                ts = step(ts, jax.tree_util.tree_map(lambda a: a[0], batches))
+            else:
+                def body(carry: TrainState, item: tuple) -> tuple:
+                    i, batch = item
+                    return jax.lax.cond(i < n_valid, step, lambda c, _: c, carry, batch), None
+                ts, _ = jax.lax.scan(body, ts, (jnp.arange(_leading(batches)), batches))
             return ts, self.results(ts.metric_state)
         return run
 
     def multi_predict(self) -> Callable:
+        """`(ts, data, idx) -> outputs` stacked `[k, batch, ...]` (the host drops padding)."""
         def run(ts: TrainState, data: Any, idx: Any) -> Any:
-            batches = data if idx is None else jax.tree_util.tree_map(lambda a: a[idx], data)
+            batches = _gather(data, idx)
+            if _leading(batches) == 1:
+                out = self.predict_step(ts, jax.tree_util.tree_map(lambda a: a[0], batches))
+                return jax.tree_util.tree_map(lambda a: a[None], out)
             _, out = jax.lax.scan(lambda carry, x: (carry, self.predict_step(ts, x)), 0, batches)
             return out
         return run
+
+
+def _gather(data: Any, idx: Any) -> Any:
+    return data if idx is None else jax.tree_util.tree_map(lambda a: a[idx], data)
+
+
+def _leading(tree: Any) -> int:
+    return jax.tree_util.tree_leaves(tree)[0].shape[0]
