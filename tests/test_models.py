@@ -183,3 +183,45 @@ def test_dropout_only_in_training():
     y = np.asarray(drop(x, training=True))
     assert set(np.unique(y)) <= {0.0, 2.0}
     assert 0.4 < (y == 0).mean() < 0.6
+
+
+def test_generator_input_and_large_array_path_match_device_path(rng, monkeypatch):
+    from kiln.training import _data
+
+    x = rng.normal(size=(50, 3)).astype("float32")
+    y = (x.sum(axis=1) > 0).astype("float32")
+
+    def train(data_kind):
+        kiln.utils.set_random_seed(1)
+        model = kiln.Sequential([kiln.Input((3,)), layers.Dense(1, activation="sigmoid")])
+        model.set_weights([np.ones((3, 1), "float32") * 0.1, np.zeros(1, "float32")])
+        model.compile(optimizer="sgd", loss="binary_crossentropy", metrics=["accuracy"],
+                      steps_per_execution=2)
+        if data_kind == "generator":
+            def gen():
+                while True:
+                    for i in range(0, 50, 10):
+                        yield x[i:i + 10], y[i:i + 10]
+            return model.fit(gen(), steps_per_epoch=5, epochs=2, verbose=0).history
+        return model.fit(x, y, batch_size=10, epochs=2, shuffle=False, verbose=0).history
+
+    on_device = train("arrays")
+    monkeypatch.setattr(_data, "DEVICE_DATA_LIMIT_BYTES", 0)
+    streamed = train("arrays")
+    generated = train("generator")
+    for other in (streamed, generated):
+        for key in on_device:
+            np.testing.assert_allclose(other[key], on_device[key], rtol=1e-6)
+
+
+def test_generator_errors_reach_the_caller():
+    model = kiln.Sequential([kiln.Input((2,)), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+
+    def broken():
+        yield np.zeros((4, 2), "float32"), np.zeros((4, 1), "float32")
+        yield np.zeros((4, 2), "float32"), np.zeros((4, 1), "float32")
+        raise RuntimeError("bad batch")
+
+    with pytest.raises(RuntimeError, match="bad batch"):
+        model.fit(broken(), epochs=1, verbose=0)

@@ -198,9 +198,10 @@ class IterablePlan:
             count += 1
             yield unpack(item, self.with_targets)
 
-    def epoch(self, k: int) -> Iterator[tuple[int, Any, Any]]:
+    def epoch(self, k: int, batches: Iterator[Any] | None = None) -> Iterator[tuple[int, Any, Any]]:
+        """Yields `(steps, stacked batches, None)`, up to `k` equal-shaped batches per call."""
         group: list = []
-        for batch in self.batches():
+        for batch in self.batches() if batches is None else batches:
             if group and _shapes(group[0]) != _shapes(batch):
                 yield len(group), _stack(group, k), None
                 group = []

@@ -6,6 +6,7 @@ callbacks. Values reach the host only at log points (the progress bar reads them
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
@@ -14,6 +15,7 @@ import numpy as np
 
 from .. import callbacks as callbacks_mod
 from . import _checks, _data
+from ._prefetch import prefetch
 from ._session import get_session
 from ._steps import flatten_outputs
 
@@ -136,16 +138,10 @@ class _PeekedPlan:
         return self._first
 
     def epoch(self, k: int) -> Any:
-        import itertools
-
-        if self._first is not None:
+        if self._first is not None:  # the read-ahead batch opens the first epoch
             head, self._first = [self._first], None
-            source = itertools.chain(head, self._source)
-        else:
-            source = self.plan.batches() if self.plan._iterator is None else self._source
-        inner = _data.IterablePlan(source, None, self.plan.with_targets)
-        inner._iterator = source
-        return inner.epoch(k)
+            return self.plan.epoch(k, itertools.chain(head, self._source))
+        return self.plan.epoch(k)
 
     @property
     def exhausted(self) -> bool:
@@ -200,11 +196,19 @@ def _to_float_logs(logs: dict) -> dict:
     return out
 
 
+def _batches(plan: Any, k: int) -> Any:
+    """The plan's calls; data prepared on the host (generators, arrays too large for the
+    device) is prefetched on a background thread."""
+    if isinstance(plan, _data.ArrayPlan) and plan.on_device:
+        return plan.epoch(k)
+    return prefetch(plan.epoch(k))
+
+
 def _run_calls(fn: Any, session: Any, plan: Any, k: int, cbs: Any, hook: str,
                eager: bool) -> Any:
     """Runs one pass over `plan`, calling `fn` per k steps; returns the last logs."""
     step, logs = 0, {}
-    for kk, data, idx in plan.epoch(k):
+    for kk, data, idx in _batches(plan, k):
         getattr(cbs, f"on_{hook}_batch_begin")(step)
         if eager:
             with jax.disable_jit():
@@ -410,7 +414,7 @@ def predict(model: Any, x: Any, batch_size: int | None = None, verbose: Any = "a
     cbs.on_predict_begin()
     chunks, step = [], 0
     k = _steps_per_execution(model, session, ts, example, plan.steps, cbs)
-    for kk, data, idx in plan.epoch(k):
+    for kk, data, idx in _batches(plan, k):
         cbs.on_predict_batch_begin(step)
         out = session.predict_fn(ts, data, idx)
         chunks.append(jax.tree_util.tree_map(lambda a, n=kk: a[:n], out))
