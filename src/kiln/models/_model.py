@@ -156,37 +156,106 @@ class Model(Layer):
         self._clear_losses()
 
     # -- training API (implemented in kiln.training) -------------------------------------------
-    def compile(self, *args: Any, **kwargs: Any) -> None:
+    def compile(self, optimizer: Any = "rmsprop", loss: Any = None, loss_weights: Any = None,
+                metrics: Any = None, weighted_metrics: Any = None, run_eagerly: bool = False,
+                steps_per_execution: Any = "auto", jit_compile: Any = "auto",
+                auto_scale_loss: bool = True) -> None:
+        """Configures the model for training.
+
+        Every name is resolved here; an unknown optimizer, loss or metric, or a missing loss,
+        raises ValueError naming the fix.
+
+        Args:
+            optimizer: a name ("adam", "RMSprop", "sgd", any case) or a kiln optimizer.
+            loss: a name, a `kiln.losses.Loss`, a callable `f(y_true, y_pred)`, or a list/dict
+                with one per output.
+            loss_weights: a float, or a list/dict with one weight per output.
+            metrics: a list (or, per output, a list of lists or a dict) of names, metric
+                objects or callables. "accuracy"/"acc" pick binary, sparse or categorical
+                accuracy from the label and output shapes, as Keras does.
+            weighted_metrics: metrics that also receive sample_weight / class_weight.
+            run_eagerly: run the steps without jax.jit (for debugging).
+            steps_per_execution: steps fused into one compiled call; "auto" picks a power of
+                two from the model's cost (1 when a callback has batch-level hooks).
+            jit_compile: accepted for Keras compatibility; steps are always compiled unless
+                run_eagerly.
+            auto_scale_loss: accepted for Keras compatibility.
+        """
         from ..training import _compile
 
-        _compile.compile_model(self, *args, **kwargs)
+        _compile.compile_model(self, optimizer, loss, loss_weights, metrics, weighted_metrics,
+                               run_eagerly, steps_per_execution, jit_compile, auto_scale_loss)
 
-    def fit(self, *args: Any, **kwargs: Any) -> Any:
+    def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
+            verbose: Any = "auto", callbacks: Any = None, validation_split: float = 0.0,
+            validation_data: Any = None, shuffle: Any = True, class_weight: Any = None,
+            sample_weight: Any = None, initial_epoch: int = 0, steps_per_epoch: int | None = None,
+            validation_steps: int | None = None, validation_batch_size: int | None = None,
+            validation_freq: Any = 1) -> Any:
+        """Trains the model for `epochs - initial_epoch` epochs.
+
+        Args:
+            x, y: arrays (or lists/dicts of arrays for several inputs/outputs), or x alone as a
+                generator/iterable yielding (x, y) or (x, y, sample_weight) batches.
+            batch_size: samples per step (default 32; not for generators).
+            epochs: index of the last epoch (training runs from initial_epoch to epochs).
+            verbose: "auto" or 1 (progress bar), 2 (one line per epoch), 0 (silent).
+            callbacks: `kiln.callbacks.Callback` instances.
+            validation_split: fraction of the data, taken from the end before shuffling,
+                held out for validation.
+            validation_data: (x, y) or (x, y, sample_weight), or a generator.
+            shuffle: reshuffle the samples every epoch (True), within batch-sized chunks
+                ("batch"), or not at all (False).
+            class_weight: {class index: weight}, turned into per-sample weights.
+            sample_weight: per-sample weights of the loss and the weighted metrics.
+            initial_epoch / steps_per_epoch / validation_steps / validation_batch_size /
+            validation_freq: as in Keras.
+
+        Returns:
+            The `History` callback; `history.history` maps each logged name ("loss",
+            "accuracy", "val_loss", ...) to its per-epoch values.
+        """
         from ..training import _loop
 
-        return _loop.fit(self, *args, **kwargs)
+        return _loop.fit(self, x, y, batch_size, epochs, verbose, callbacks, validation_split,
+                         validation_data, shuffle, class_weight, sample_weight, initial_epoch,
+                         steps_per_epoch, validation_steps, validation_batch_size,
+                         validation_freq)
 
-    def evaluate(self, *args: Any, **kwargs: Any) -> Any:
+    def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None,
+                 verbose: Any = "auto", sample_weight: Any = None, steps: int | None = None,
+                 callbacks: Any = None, return_dict: bool = False) -> Any:
+        """Loss and metrics on the given data: a scalar (loss only), a list in
+        `metrics_names` order, or a dict with `return_dict=True`."""
         from ..training import _loop
 
-        return _loop.evaluate(self, *args, **kwargs)
+        return _loop.evaluate(self, x, y, batch_size, verbose, sample_weight, steps, callbacks,
+                              return_dict)
 
-    def predict(self, *args: Any, **kwargs: Any) -> Any:
+    def predict(self, x: Any, batch_size: int | None = None, verbose: Any = "auto",
+                steps: int | None = None, callbacks: Any = None) -> Any:
+        """The model's outputs for `x` as NumPy arrays (same structure as the outputs)."""
         from ..training import _loop
 
-        return _loop.predict(self, *args, **kwargs)
+        return _loop.predict(self, x, batch_size, verbose, steps, callbacks)
 
-    def train_on_batch(self, *args: Any, **kwargs: Any) -> Any:
+    def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
+                       class_weight: Any = None, return_dict: bool = False) -> Any:
+        """One training step on one batch; metrics accumulate across calls, as in Keras
+        (call `reset_metrics()` to start over)."""
         from ..training import _loop
 
-        return _loop.train_on_batch(self, *args, **kwargs)
+        return _loop.train_on_batch(self, x, y, sample_weight, class_weight, return_dict)
 
-    def test_on_batch(self, *args: Any, **kwargs: Any) -> Any:
+    def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
+                      return_dict: bool = False) -> Any:
+        """Loss and metrics on one batch."""
         from ..training import _loop
 
-        return _loop.test_on_batch(self, *args, **kwargs)
+        return _loop.test_on_batch(self, x, y, sample_weight, return_dict)
 
     def predict_on_batch(self, x: Any) -> Any:
+        """The model's outputs for one batch, as NumPy arrays."""
         from ..training import _loop
 
         return _loop.predict_on_batch(self, x)
