@@ -71,7 +71,8 @@ class Session:
                 opt.build(params)
             opt_state = _copy(opt.state)
         metric_state = self.metric_state(fresh=fresh_metrics) if spec is not None else {}
-        return TrainState(params, state, opt_state, metric_state, _random.make_key())
+        return TrainState(params, state, opt_state, metric_state,
+                          jax.random.key_data(_random.make_key()))
 
     def metric_state(self, fresh: bool) -> dict:
         spec = self.model._compiled

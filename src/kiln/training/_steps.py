@@ -27,7 +27,9 @@ class TrainState(NamedTuple):
         state: non-trainable weights (e.g. moving statistics), `{path: array}`.
         opt_state: the optimizer's state (iterations, learning rate, slots).
         metric_state: `{log name: {variable name: array}}` for the loss trackers and metrics.
-        key: the PRNG key split once per step (dropout and other random layers).
+        key: raw PRNG key data (uint32), split once per step for dropout and other random
+            layers. Raw data rather than a typed key keeps the per-call pytree handling in
+            jit's C++ fast path.
     """
 
     params: dict[str, jax.Array]
@@ -138,23 +140,23 @@ class Runner:
         return ms
 
     def train_step(self, ts: TrainState, batch: tuple) -> TrainState:
-        key, sub = jax.random.split(ts.key)
+        key, sub = jax.random.split(jax.random.wrap_key_data(ts.key))
         grad_fn = jax.value_and_grad(self.loss_and_updates, has_aux=True)
         (loss, (y_pred, state, per_output)), grads = grad_fn(ts.params, ts.state, batch, True, sub)
         params, opt_state = self.spec.optimizer.apply(grads, ts.params, ts.opt_state)
         for path, constraint in self.constraints.items():
             params[path] = constraint(params[path])
         ms = self.update_metrics(ts.metric_state, batch, y_pred, loss, per_output)
-        return TrainState(params, state, opt_state, ms, key)
+        return TrainState(params, state, opt_state, ms, jax.random.key_data(key))
 
     def test_step(self, ts: TrainState, batch: tuple) -> TrainState:
         loss, (y_pred, _, per_output) = self.loss_and_updates(ts.params, ts.state, batch, False,
-                                                              ts.key)
+                                                              jax.random.wrap_key_data(ts.key))
         ms = self.update_metrics(ts.metric_state, batch, y_pred, loss, per_output)
         return ts._replace(metric_state=ms)
 
     def predict_step(self, ts: TrainState, x: Any) -> Any:
-        return self.forward(ts.params, ts.state, x, False, ts.key)[0]
+        return self.forward(ts.params, ts.state, x, False, jax.random.wrap_key_data(ts.key))[0]
 
     def results(self, ms: dict) -> dict[str, jax.Array]:
         """Current value of every tracker and metric, by log name."""
