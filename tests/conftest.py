@@ -23,5 +23,5 @@ def fresh_session():
 
     kiln.backend.clear_session()
     if "keras" in sys.modules:
-        sys.modules["keras"].backend.clear_session()
+        sys.modules["keras"].backend.clear_session(free_memory=False)
     yield

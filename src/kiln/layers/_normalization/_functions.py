@@ -25,7 +25,7 @@ def get_constraint(identifier: Any) -> Callable | None:
     if identifier is None or callable(identifier):
         return identifier
     try:
-        from .. import constraints  # type: ignore[attr-defined]
+        from ... import constraints  # type: ignore[attr-defined]
     except ImportError:
         raise ValueError(
             f"Constraint {identifier!r} cannot be resolved: kiln has no constraints module "

@@ -89,9 +89,9 @@ class BatchNormalization(_AffineNorm):
 
     Example:
         >>> bn = BatchNormalization()
-        >>> bn(jnp.array([[0.0], [2.0]]), training=True).round(3)
-        Array([[-0.999],
-               [ 0.999]], dtype=float32)
+        >>> bn(jnp.array([[0.0], [2.0]]), training=True).round(4)  # (x - 1) / sqrt(1 + 1e-3)
+        Array([[-0.9995],
+               [ 0.9995]], dtype=float32)
     """
 
     def __init__(self, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3,
@@ -179,8 +179,8 @@ class LayerNormalization(_AffineNorm):
         beta_* / gamma_*: initializers, regularizers and constraints of the weights.
 
     Example:
-        >>> LayerNormalization()(jnp.array([[1.0, 3.0]])).round(3)
-        Array([[-0.999,  0.999]], dtype=float32)
+        >>> LayerNormalization()(jnp.array([[1.0, 3.0]])).round(4)  # (x - 2) / sqrt(1 + 1e-3)
+        Array([[-0.9995,  0.9995]], dtype=float32)
     """
 
     def __init__(self, axis: Axes = -1, epsilon: float = 1e-3, center: bool = True,
