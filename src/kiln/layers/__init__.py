@@ -1,4 +1,4 @@
-"""Layers: the building blocks of models."""
+"""Layers: the building blocks of models (Keras 3 names, arguments and defaults)."""
 
 from ._context import clear_session as clear_session
 from ._core import Activation as Activation
@@ -10,6 +10,125 @@ from ._core import InputLayer as InputLayer
 from ._core import Reshape as Reshape
 from ._layer import Layer as Layer
 from ._symbolic import KerasTensor as KerasTensor
+from ._conv import Conv1D as Conv1D
+from ._conv import Conv2D as Conv2D
+from ._conv import Conv3D as Conv3D
+from ._conv import Conv1DTranspose as Conv1DTranspose
+from ._conv import Conv2DTranspose as Conv2DTranspose
+from ._conv import Conv3DTranspose as Conv3DTranspose
+from ._conv_separable import DepthwiseConv1D as DepthwiseConv1D
+from ._conv_separable import DepthwiseConv2D as DepthwiseConv2D
+from ._conv_separable import SeparableConv1D as SeparableConv1D
+from ._conv_separable import SeparableConv2D as SeparableConv2D
+from ._pooling import MaxPooling1D as MaxPooling1D
+from ._pooling import MaxPooling2D as MaxPooling2D
+from ._pooling import MaxPooling3D as MaxPooling3D
+from ._pooling import AveragePooling1D as AveragePooling1D
+from ._pooling import AveragePooling2D as AveragePooling2D
+from ._pooling import AveragePooling3D as AveragePooling3D
+from ._pooling import GlobalMaxPooling1D as GlobalMaxPooling1D
+from ._pooling import GlobalMaxPooling2D as GlobalMaxPooling2D
+from ._pooling import GlobalMaxPooling3D as GlobalMaxPooling3D
+from ._pooling import GlobalAveragePooling1D as GlobalAveragePooling1D
+from ._pooling import GlobalAveragePooling2D as GlobalAveragePooling2D
+from ._pooling import GlobalAveragePooling3D as GlobalAveragePooling3D
+from ._reshaping import Permute as Permute
+from ._reshaping import RepeatVector as RepeatVector
+from ._reshaping import Cropping1D as Cropping1D
+from ._reshaping import Cropping2D as Cropping2D
+from ._reshaping import Cropping3D as Cropping3D
+from ._reshaping import ZeroPadding1D as ZeroPadding1D
+from ._reshaping import ZeroPadding2D as ZeroPadding2D
+from ._reshaping import ZeroPadding3D as ZeroPadding3D
+from ._reshaping import UpSampling1D as UpSampling1D
+from ._reshaping import UpSampling2D as UpSampling2D
+from ._reshaping import UpSampling3D as UpSampling3D
+from ._lambda import Lambda as Lambda
+from ._merging import Add as Add
+from ._merging import Subtract as Subtract
+from ._merging import Multiply as Multiply
+from ._merging import Average as Average
+from ._merging import Maximum as Maximum
+from ._merging import Minimum as Minimum
+from ._merging import Concatenate as Concatenate
+from ._merging import Dot as Dot
+from ._merging import add as add
+from ._merging import subtract as subtract
+from ._merging import multiply as multiply
+from ._merging import average as average
+from ._merging import maximum as maximum
+from ._merging import minimum as minimum
+from ._merging import concatenate as concatenate
+from ._merging import dot as dot
+from ._normalization import BatchNormalization as BatchNormalization
+from ._normalization import LayerNormalization as LayerNormalization
+from ._normalization import GroupNormalization as GroupNormalization
+from ._normalization import RMSNormalization as RMSNormalization
+from ._normalization import UnitNormalization as UnitNormalization
+from ._regularization import SpatialDropout1D as SpatialDropout1D
+from ._regularization import SpatialDropout2D as SpatialDropout2D
+from ._regularization import SpatialDropout3D as SpatialDropout3D
+from ._regularization import GaussianNoise as GaussianNoise
+from ._regularization import GaussianDropout as GaussianDropout
+from ._regularization import AlphaDropout as AlphaDropout
+from ._regularization import ActivityRegularization as ActivityRegularization
+from ._activation_layers import ReLU as ReLU
+from ._activation_layers import LeakyReLU as LeakyReLU
+from ._activation_layers import PReLU as PReLU
+from ._activation_layers import ELU as ELU
+from ._activation_layers import Softmax as Softmax
+from ._embedding import Embedding as Embedding
+from ._embedding import Masking as Masking
+from ._preprocessing import Rescaling as Rescaling
+from ._preprocessing import Normalization as Normalization
+from ._preprocessing import CategoryEncoding as CategoryEncoding
+from ._preprocessing import Discretization as Discretization
+from ._preprocessing import StringLookup as StringLookup
+from ._preprocessing import IntegerLookup as IntegerLookup
+from ._preprocessing import TextVectorization as TextVectorization
 
-__all__ = ["Activation", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "KerasTensor",
-           "Layer", "Reshape"]
+# Keras's alternative spellings.
+Convolution1D = Conv1D
+Convolution2D = Conv2D
+Convolution3D = Conv3D
+Convolution1DTranspose = Conv1DTranspose
+Convolution2DTranspose = Conv2DTranspose
+Convolution3DTranspose = Conv3DTranspose
+SeparableConvolution1D = SeparableConv1D
+SeparableConvolution2D = SeparableConv2D
+MaxPool1D = MaxPooling1D
+MaxPool2D = MaxPooling2D
+MaxPool3D = MaxPooling3D
+AvgPool1D = AveragePooling1D
+AvgPool2D = AveragePooling2D
+AvgPool3D = AveragePooling3D
+GlobalMaxPool1D = GlobalMaxPooling1D
+GlobalMaxPool2D = GlobalMaxPooling2D
+GlobalMaxPool3D = GlobalMaxPooling3D
+GlobalAvgPool1D = GlobalAveragePooling1D
+GlobalAvgPool2D = GlobalAveragePooling2D
+GlobalAvgPool3D = GlobalAveragePooling3D
+
+__all__ = [
+    "Activation", "ActivityRegularization", "Add", "AlphaDropout", "Average",
+    "AveragePooling1D", "AveragePooling2D", "AveragePooling3D", "AvgPool1D", "AvgPool2D",
+    "AvgPool3D", "BatchNormalization", "CategoryEncoding", "Concatenate", "Conv1D",
+    "Conv1DTranspose", "Conv2D", "Conv2DTranspose", "Conv3D", "Conv3DTranspose",
+    "Convolution1D", "Convolution1DTranspose", "Convolution2D", "Convolution2DTranspose",
+    "Convolution3D", "Convolution3DTranspose", "Cropping1D", "Cropping2D", "Cropping3D",
+    "Dense", "DepthwiseConv1D", "DepthwiseConv2D", "Discretization", "Dot", "Dropout", "ELU",
+    "Embedding", "Flatten", "GaussianDropout", "GaussianNoise", "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D", "GlobalAveragePooling3D", "GlobalAvgPool1D", "GlobalAvgPool2D",
+    "GlobalAvgPool3D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPool3D",
+    "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D", "GroupNormalization",
+    "Input", "InputLayer", "IntegerLookup", "KerasTensor", "Lambda", "Layer",
+    "LayerNormalization", "LeakyReLU", "Masking", "MaxPool1D", "MaxPool2D", "MaxPool3D",
+    "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "Maximum", "Minimum", "Multiply",
+    "Normalization", "PReLU", "Permute", "RMSNormalization", "ReLU", "RepeatVector",
+    "Rescaling", "Reshape", "SeparableConv1D", "SeparableConv2D", "SeparableConvolution1D",
+    "SeparableConvolution2D", "Softmax", "SpatialDropout1D", "SpatialDropout2D",
+    "SpatialDropout3D", "StringLookup", "Subtract", "TextVectorization", "UnitNormalization",
+    "UpSampling1D", "UpSampling2D", "UpSampling3D", "ZeroPadding1D", "ZeroPadding2D",
+    "ZeroPadding3D", "add", "average", "concatenate", "dot", "maximum", "minimum", "multiply",
+    "subtract"
+]

@@ -111,8 +111,9 @@ def conv(x: jax.Array, kernel: jax.Array, strides: Sequence[int], padding: str,
         pads[spatial_axes(rank, data_format)[0]] = (left, 0)
         x, padding = jnp.pad(x, pads), "valid"
     groups = x.shape[channel_axis(data_format)] // kernel.shape[-2]
+    # Inputs take the kernel's dtype (uint8 images become floats), as in Keras's ops.conv.
     return lax.conv_general_dilated(
-        x, kernel.astype(x.dtype), tuple(strides), padding.upper(),
+        x.astype(kernel.dtype), kernel, tuple(strides), padding.upper(),
         rhs_dilation=tuple(dilation_rate),
         dimension_numbers=_dimension_numbers(rank, data_format), feature_group_count=groups)
 
@@ -133,7 +134,7 @@ def depthwise_conv(x: jax.Array, kernel: jax.Array, strides: Sequence[int], padd
     grouped = kernel.reshape(kernel.shape[:-2] + (1, channels * multiplier))
     rank = kernel.ndim - 2
     return lax.conv_general_dilated(
-        x, grouped.astype(x.dtype), tuple(strides), padding.upper(),
+        x.astype(kernel.dtype), grouped, tuple(strides), padding.upper(),
         rhs_dilation=tuple(dilation_rate),
         dimension_numbers=_dimension_numbers(rank, data_format), feature_group_count=channels)
 
@@ -186,7 +187,7 @@ def conv_transpose(x: jax.Array, kernel: jax.Array, strides: Sequence[int], padd
                               None if output_padding is None else output_padding[i])
             for i in range(rank)]
     return lax.conv_transpose(
-        x, kernel.astype(x.dtype), tuple(strides), pads, rhs_dilation=tuple(dilation_rate),
+        x.astype(kernel.dtype), kernel, tuple(strides), pads, rhs_dilation=tuple(dilation_rate),
         dimension_numbers=_dimension_numbers(rank, data_format), transpose_kernel=True)
 
 

@@ -10,8 +10,10 @@ from typing import Any, Sequence
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
+from .. import _config
 from . import _conv_ops as ops
 from ._layer import Layer
 
@@ -42,16 +44,20 @@ def pool(x: jax.Array, pool_size: Sequence[int], strides: Sequence[int], padding
     window = _window(pool_size, rank, data_format)
     step = _window(strides, rank, data_format)
     pad = padding.upper()
+    # Concrete (NumPy / Python) init values let JAX recognise the max/sum monoids, which it
+    # can differentiate; a jax.Array init value becomes a tracer under jit and cannot be.
     if mode == "max":
-        init = -jnp.inf if jnp.issubdtype(x.dtype, jnp.floating) else jnp.iinfo(x.dtype).min
-        return lax.reduce_window(x, jnp.array(init, x.dtype), lax.max, window, step, pad)
-    total = lax.reduce_window(x, jnp.array(0, x.dtype), lax.add, window, step, pad)
+        floating = jnp.issubdtype(x.dtype, jnp.floating)
+        init = np.array(-np.inf if floating else jnp.iinfo(x.dtype).min, dtype=x.dtype)
+        return lax.reduce_window(x, init, lax.max, window, step, pad)
+    if not jnp.issubdtype(x.dtype, jnp.floating):
+        x = x.astype(_config.floatx())
+    total = lax.reduce_window(x, 0.0, lax.add, window, step, pad)
     if padding == "valid":
         return total / math.prod(pool_size)
     # Count the real inputs under each window: pool a tensor of ones padded the same way.
     ones_shape = tuple(d if w != 1 else 1 for d, w in zip(x.shape, window))
-    counts = lax.reduce_window(jnp.ones(ones_shape, x.dtype), jnp.array(0, x.dtype), lax.add,
-                               window, step, pad)
+    counts = lax.reduce_window(jnp.ones(ones_shape, x.dtype), 0.0, lax.add, window, step, pad)
     return total / counts
 
 

@@ -13,7 +13,7 @@ otherwise, as Keras's `implementation=1` does.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -129,6 +129,43 @@ def dropout_mask(key: jax.Array, rate: float, shape: Sequence[int], dtype: Any) 
     return jnp.where(keep, 1.0 / (1.0 - rate), 0.0).astype(dtype)
 
 
+class CellSpec(NamedTuple):
+    """The static (hashable) description of a built-in cell's step, for `jax.jit`."""
+
+    kind: str  # "simple", "lstm" or "gru"
+    activation: Any
+    recurrent_activation: Any
+    gates: int
+    reset_after: bool = False
+
+
+def cell_project(spec: CellSpec, params: dict, inputs: jax.Array,
+                 dp_mask: jax.Array | None = None) -> jax.Array:
+    """The input part of every gate (kernel and input bias) for a step or a whole sequence."""
+    bias = params["bias"]
+    if bias is not None and spec.kind == "gru" and spec.reset_after:
+        bias = bias[0]  # row 0 is the input bias, row 1 the recurrent bias
+    return project_inputs(inputs, params["kernel"], bias, spec.gates, dp_mask)
+
+
+def cell_step(spec: CellSpec, params: dict, x_proj: jax.Array, states: Sequence[jax.Array],
+              rec_mask: jax.Array | None = None) -> tuple[jax.Array, list[jax.Array]]:
+    """One recurrent step from the projected inputs: `(output, new_states)`."""
+    rk = params["recurrent_kernel"]
+    if spec.kind == "lstm":
+        h, c = lstm_step(x_proj, states[0], states[1], rk, spec.activation,
+                         spec.recurrent_activation, rec_mask)
+        return h, [h, c]
+    if spec.kind == "gru":
+        bias = params["bias"]
+        rec_bias = bias[1] if (bias is not None and spec.reset_after) else None
+        h = gru_step(x_proj, states[0], rk, rec_bias, spec.activation,
+                     spec.recurrent_activation, spec.reset_after, rec_mask)
+        return h, [h]
+    h = simple_rnn_step(x_proj, states[0], rk, spec.activation, rec_mask)
+    return h, [h]
+
+
 # -- cell shells --------------------------------------------------------------------------------
 
 
@@ -136,6 +173,7 @@ class _Cell(Layer):
     """Shared arguments, weights, dropout masks and config of the built-in cells."""
 
     gates = 1
+    kind = "simple"
 
     def __init__(self, units: int, activation: Any = "tanh", recurrent_activation: Any = "sigmoid",
                  use_bias: bool = True, kernel_initializer: Any = "glorot_uniform",
@@ -192,9 +230,6 @@ class _Cell(Layer):
                                         regularizer=self.bias_regularizer,
                                         constraint=self.bias_constraint)
 
-    def _input_bias(self) -> jax.Array | None:
-        return None if self.bias is None else self.bias.value
-
     # -- the step ----------------------------------------------------------------------------
     def get_initial_state(self, batch_size: int) -> list[jax.Array]:
         sizes = self.state_size if isinstance(self.state_size, (list, tuple)) else [self.state_size]
@@ -213,13 +248,24 @@ class _Cell(Layer):
             masks.append(dropout_mask(next_rng_key(self.seed), rate, shape, self.dtype))
         return masks[0], masks[1]
 
+    def spec(self) -> CellSpec:
+        """The static description of the step (what `jax.jit` may specialise on)."""
+        return CellSpec(self.kind, self.activation, self.recurrent_activation, self.gates,
+                        getattr(self, "reset_after", False))
+
+    def params(self) -> dict[str, jax.Array | None]:
+        """The weights' current values (bound values inside a pure call)."""
+        return {"kernel": self.kernel.value, "recurrent_kernel": self.recurrent_kernel.value,
+                "bias": None if self.bias is None else self.bias.value}
+
     def project(self, inputs: jax.Array, dp_mask: jax.Array | None = None) -> jax.Array:
         """The input contribution of every gate, for a step or a whole sequence."""
-        return project_inputs(inputs, self.kernel.value, self._input_bias(), self.gates, dp_mask)
+        return cell_project(self.spec(), self.params(), inputs, dp_mask)
 
     def recurrent_step(self, x_proj: jax.Array, states: Sequence[jax.Array],
                        rec_mask: jax.Array | None = None) -> tuple[jax.Array, list[jax.Array]]:
-        raise NotImplementedError
+        """One step from projected inputs: `(output, new_states)`."""
+        return cell_step(self.spec(), self.params(), x_proj, states, rec_mask)
 
     def call(self, inputs: jax.Array, states: Any, training: bool | None = None) -> Any:
         """One step: `inputs (batch, features)`, `states` as `state_size`."""
@@ -274,11 +320,6 @@ class SimpleRNNCell(_Cell):
                          recurrent_initializer=recurrent_initializer,
                          bias_initializer=bias_initializer, **kwargs)
 
-    def recurrent_step(self, x_proj, states, rec_mask=None):
-        h = simple_rnn_step(x_proj, states[0], self.recurrent_kernel.value, self.activation,
-                            rec_mask)
-        return h, [h]
-
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         del config["recurrent_activation"]
@@ -296,6 +337,7 @@ class LSTMCell(_Cell):
     """
 
     gates = 4
+    kind = "lstm"
 
     def __init__(self, units: int, activation: Any = "tanh", recurrent_activation: Any = "sigmoid",
                  use_bias: bool = True, kernel_initializer: Any = "glorot_uniform",
@@ -319,11 +361,6 @@ class LSTMCell(_Cell):
                                     init((2 * units,), dtype)])
         return forget_bias_one
 
-    def recurrent_step(self, x_proj, states, rec_mask=None):
-        h, c = lstm_step(x_proj, states[0], states[1], self.recurrent_kernel.value,
-                         self.activation, self.recurrent_activation, rec_mask)
-        return h, [h, c]
-
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "unit_forget_bias": self.unit_forget_bias}
 
@@ -339,6 +376,7 @@ class GRUCell(_Cell):
     """
 
     gates = 3
+    kind = "gru"
 
     def __init__(self, units: int, activation: Any = "tanh", recurrent_activation: Any = "sigmoid",
                  use_bias: bool = True, kernel_initializer: Any = "glorot_uniform",
@@ -352,17 +390,6 @@ class GRUCell(_Cell):
 
     def _bias_shape(self) -> tuple:
         return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
-
-    def _input_bias(self) -> jax.Array | None:
-        if self.bias is None:
-            return None
-        return self.bias.value[0] if self.reset_after else self.bias.value
-
-    def recurrent_step(self, x_proj, states, rec_mask=None):
-        rec_bias = self.bias.value[1] if (self.bias is not None and self.reset_after) else None
-        h = gru_step(x_proj, states[0], self.recurrent_kernel.value, rec_bias, self.activation,
-                     self.recurrent_activation, self.reset_after, rec_mask)
-        return h, [h]
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "reset_after": self.reset_after}
