@@ -20,18 +20,33 @@ from __future__ import annotations
 import inspect
 from typing import Any, Callable
 
+from ._metrics._at_thresholds import (
+    PrecisionAtRecall, RecallAtPrecision, SensitivityAtSpecificity, SpecificityAtSensitivity,
+)
 from ._metrics._auc import AUC
 from ._metrics._base import Metric
 from ._metrics._confusion import (
     FalseNegatives, FalsePositives, Precision, Recall, TrueNegatives, TruePositives,
 )
+from ._metrics._correlation import concordance_correlation, pearson_correlation
+from ._metrics._fscore import F1Score, FBetaScore
 from ._metrics._functions import (
-    binary_accuracy, categorical_accuracy, mean_absolute_error,
-    mean_absolute_percentage_error, mean_squared_error, mean_squared_logarithmic_error,
-    sparse_categorical_accuracy, sparse_top_k_categorical_accuracy,
+    binary_accuracy, binary_crossentropy, binary_focal_crossentropy, categorical_accuracy,
+    categorical_crossentropy, categorical_focal_crossentropy, categorical_hinge, hinge, huber,
+    kl_divergence, log_cosh, mean_absolute_error, mean_absolute_percentage_error,
+    mean_squared_error, mean_squared_logarithmic_error, poisson, sparse_categorical_accuracy,
+    sparse_categorical_crossentropy, sparse_top_k_categorical_accuracy, squared_hinge,
     top_k_categorical_accuracy,
 )
+from ._metrics._iou import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
+from ._metrics._probabilistic import (
+    BinaryCrossentropy, CategoricalCrossentropy, CategoricalHinge, Hinge, KLDivergence,
+    LogCoshError, Poisson, SparseCategoricalCrossentropy, SquaredHinge,
+)
 from ._metrics._reduction import Mean, MeanMetricWrapper, Sum
+from ._metrics._regression_extra import (
+    ConcordanceCorrelation, CosineSimilarity, PearsonCorrelation, R2Score,
+)
 from ._metrics._wrappers import (
     Accuracy, BinaryAccuracy, CategoricalAccuracy, MeanAbsoluteError,
     MeanAbsolutePercentageError, MeanSquaredError, MeanSquaredLogarithmicError,
@@ -46,12 +61,21 @@ __all__ = [
     "TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy",
     "TruePositives", "TrueNegatives", "FalsePositives", "FalseNegatives",
     "Precision", "Recall", "AUC",
+    "PrecisionAtRecall", "RecallAtPrecision", "SensitivityAtSpecificity",
+    "SpecificityAtSensitivity", "F1Score", "FBetaScore",
+    "IoU", "MeanIoU", "BinaryIoU", "OneHotIoU", "OneHotMeanIoU",
     "MeanSquaredError", "MeanAbsoluteError", "RootMeanSquaredError",
-    "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError",
+    "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError", "CosineSimilarity",
+    "LogCoshError", "R2Score", "PearsonCorrelation", "ConcordanceCorrelation",
+    "BinaryCrossentropy", "CategoricalCrossentropy", "SparseCategoricalCrossentropy",
+    "KLDivergence", "Poisson", "Hinge", "SquaredHinge", "CategoricalHinge",
     "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
     "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy",
     "mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
-    "mean_squared_logarithmic_error",
+    "mean_squared_logarithmic_error", "binary_crossentropy", "binary_focal_crossentropy",
+    "categorical_crossentropy", "categorical_focal_crossentropy",
+    "sparse_categorical_crossentropy", "kl_divergence", "poisson", "hinge", "squared_hinge",
+    "categorical_hinge", "huber", "log_cosh", "pearson_correlation", "concordance_correlation",
     "get", "names", "serialize", "deserialize",
 ]
 
@@ -59,11 +83,26 @@ __all__ = [
 CLASSES: dict[str, type[Metric]] = {cls.__name__: cls for cls in (
     Metric, Mean, Sum, MeanMetricWrapper,
     MeanSquaredError, RootMeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
-    MeanSquaredLogarithmicError,
-    AUC, FalseNegatives, FalsePositives, Precision, Recall, TrueNegatives, TruePositives,
+    MeanSquaredLogarithmicError, CosineSimilarity, LogCoshError, R2Score,
+    AUC, FalseNegatives, FalsePositives, Precision, PrecisionAtRecall, Recall,
+    RecallAtPrecision, SensitivityAtSpecificity, SpecificityAtSensitivity, TrueNegatives,
+    TruePositives, ConcordanceCorrelation, PearsonCorrelation,
+    Hinge, SquaredHinge, CategoricalHinge,
+    KLDivergence, Poisson, BinaryCrossentropy, CategoricalCrossentropy,
+    SparseCategoricalCrossentropy,
     Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
     TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy,
+    F1Score, FBetaScore, IoU, BinaryIoU, MeanIoU, OneHotIoU, OneHotMeanIoU,
 )}
+
+# Classes Keras lists by name but that cannot be built from a name alone: `get` explains
+# which arguments they need instead of failing with a TypeError as Keras does.
+_NEEDS_ARGUMENTS: dict[type[Metric], str] = {
+    PrecisionAtRecall: "recall=0.8", RecallAtPrecision: "precision=0.8",
+    SensitivityAtSpecificity: "specificity=0.8", SpecificityAtSensitivity: "sensitivity=0.8",
+    IoU: "num_classes=3, target_class_ids=[0, 1]", MeanIoU: "num_classes=3",
+    OneHotIoU: "num_classes=3, target_class_ids=[0, 1]", OneHotMeanIoU: "num_classes=3",
+}
 
 # Keras's string table: class names, their snake_case, and the short aliases. The base
 # `Metric` and `MeanMetricWrapper` are left out: neither is a usable metric by name.
@@ -74,13 +113,17 @@ for _cls in CLASSES.values():
         _BY_NAME[to_snake_case(_cls.__name__)] = _cls
 for _alias, _cls in {"mse": MeanSquaredError, "mae": MeanAbsoluteError,
                      "mape": MeanAbsolutePercentageError,
-                     "msle": MeanSquaredLogarithmicError}.items():
+                     "msle": MeanSquaredLogarithmicError, "bce": BinaryCrossentropy}.items():
     _BY_NAME[_alias] = _BY_NAME[_alias.upper()] = _cls
 
 
 def names() -> list[str]:
-    """Every string `get` accepts, sorted ("auc", "mae", "MeanSquaredError", ...)."""
-    return sorted(_BY_NAME)
+    """Every string `get` accepts, sorted ("auc", "mae", "MeanSquaredError", ...).
+
+    Classes that need constructor arguments (`MeanIoU`, `PrecisionAtRecall`, ...) are not
+    listed: build them yourself, e.g. `MeanIoU(num_classes=3)`.
+    """
+    return sorted(k for k, cls in _BY_NAME.items() if cls not in _NEEDS_ARGUMENTS)
 
 
 def _object_name(obj: Any) -> str:
@@ -90,6 +133,22 @@ def _object_name(obj: Any) -> str:
     if hasattr(obj, "__name__"):
         return to_snake_case(obj.__name__)
     return to_snake_case(type(obj).__name__)
+
+
+def _from_name(identifier: str) -> Metric:
+    """A new metric of the class named `identifier`, itself named `identifier`."""
+    if identifier not in _BY_NAME:
+        raise unknown_name_error("metric", identifier, names())
+    cls = _BY_NAME[identifier]
+    if cls in _NEEDS_ARGUMENTS:
+        raise ValueError(
+            f"Metric {identifier!r} needs constructor arguments, so it cannot be given by "
+            f"name. Pass an instance instead, e.g. kiln.metrics.{cls.__name__}("
+            f"{_NEEDS_ARGUMENTS[cls]})."
+        )
+    metric = cls()
+    metric.name = identifier
+    return metric
 
 
 def get(identifier: Any, name: str | None = None) -> Metric | None:
@@ -109,18 +168,16 @@ def get(identifier: Any, name: str | None = None) -> Metric | None:
         A new metric with Keras's defaults (or the given instance), or None for None.
 
     Raises:
-        ValueError: for an unknown name (listing the closest valid names) or an identifier
-            of an unsupported type.
+        ValueError: for an unknown name (listing the closest valid names), the name of a
+            class that needs constructor arguments (e.g. "mean_io_u": build
+            `MeanIoU(num_classes=...)` yourself), or an identifier of an unsupported type.
     """
     if identifier is None:
         return None
     if isinstance(identifier, Metric):
         metric = identifier
     elif isinstance(identifier, str):
-        if identifier not in _BY_NAME:
-            raise unknown_name_error("metric", identifier, names())
-        metric = _BY_NAME[identifier]()
-        metric.name = identifier
+        metric = _from_name(identifier)
     elif isinstance(identifier, dict):
         metric = deserialize(identifier)
     elif inspect.isclass(identifier) and issubclass(identifier, Metric):

@@ -105,9 +105,9 @@ class PrecisionAtRecall(_RateAtRate):
         dtype: the computation dtype.
 
     Example:
-        >>> m = PrecisionAtRecall(0.5, num_thresholds=3)
-        >>> float(m([0, 0, 1, 1], [0.0, 0.6, 0.4, 0.9]))
-        1.0
+        >>> m = PrecisionAtRecall(0.5, num_thresholds=3)  # thresholds 0, 0.5, 1
+        >>> round(float(m([0, 0, 1, 1], [0.0, 0.6, 0.4, 0.9])), 4)  # at 0: tp=2, fp=1
+        0.6667
     """
 
     _argument, _bounded, _maximised = "recall", "recall", "precision"

@@ -1,7 +1,9 @@
-"""Per-sample metric functions (accuracies and regression errors), Keras's formulas.
+"""Per-sample metric functions with Keras's formulas: the accuracies, and the registry.
 
 Each returns one value per element of the batch's leading axes (the last axis is reduced
-where the formula says so); `MeanMetricWrapper` averages them.
+where the formula says so); `MeanMetricWrapper` averages them. The regression errors, the
+cross-entropies and the hinge family are the loss functions themselves, imported from
+`kiln.losses`, as Keras's metrics import them from `keras.losses`.
 """
 
 from __future__ import annotations
@@ -12,6 +14,13 @@ import jax
 import jax.numpy as jnp
 
 from .. import _config
+from ..losses import (  # noqa: F401  (re-exported: keras.metrics exports these functions)
+    binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy,
+    categorical_focal_crossentropy, categorical_hinge, hinge, huber, kl_divergence, log_cosh,
+    mean_absolute_error, mean_absolute_percentage_error, mean_squared_error,
+    mean_squared_logarithmic_error, poisson, sparse_categorical_crossentropy, squared_hinge,
+)
+from ._correlation import concordance_correlation, pearson_correlation
 from ._shapes import match_rank
 
 
@@ -125,45 +134,15 @@ def sparse_top_k_categorical_accuracy(y_true: Any, y_pred: Any, k: int = 5,
     return matches.reshape(shape) if shape is not None else matches
 
 
-def _aligned(y_true: Any, y_pred: Any) -> tuple[jax.Array, jax.Array]:
-    y_true, y_pred = _pred_and_true(y_true, y_pred)
-    return match_rank(y_true, y_pred)
-
-
-def mean_squared_error(y_true: Any, y_pred: Any) -> jax.Array:
-    """`mean((y_true - y_pred) ** 2, axis=-1)`."""
-    y_true, y_pred = _aligned(y_true, y_pred)
-    return jnp.mean(jnp.square(y_true - y_pred), axis=-1)
-
-
-def mean_absolute_error(y_true: Any, y_pred: Any) -> jax.Array:
-    """`mean(|y_true - y_pred|, axis=-1)`."""
-    y_true, y_pred = _aligned(y_true, y_pred)
-    return jnp.mean(jnp.abs(y_true - y_pred), axis=-1)
-
-
-def mean_absolute_percentage_error(y_true: Any, y_pred: Any) -> jax.Array:
-    """`100 * mean(|(y_true - y_pred) / max(|y_true|, epsilon)|, axis=-1)`."""
-    y_true, y_pred = _aligned(y_true, y_pred)
-    eps = jnp.asarray(_config.epsilon(), y_pred.dtype)
-    diff = jnp.abs((y_true - y_pred) / jnp.maximum(jnp.abs(y_true), eps))
-    return 100.0 * jnp.mean(diff, axis=-1)
-
-
-def mean_squared_logarithmic_error(y_true: Any, y_pred: Any) -> jax.Array:
-    """`mean((log(max(y_pred, eps) + 1) - log(max(y_true, eps) + 1)) ** 2, axis=-1)`."""
-    y_true, y_pred = _aligned(y_true, y_pred)
-    eps = jnp.asarray(_config.epsilon())
-    first = jnp.log(jnp.maximum(y_pred, eps) + 1.0)
-    second = jnp.log(jnp.maximum(y_true, eps) + 1.0)
-    return jnp.mean(jnp.square(first - second), axis=-1)
-
-
 # Functions that `keras.metrics` exports, by name (also used to save wrapped metrics).
 FUNCTIONS: dict[str, Callable] = {
     fn.__name__: fn for fn in (
         binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
         top_k_categorical_accuracy, sparse_top_k_categorical_accuracy, mean_squared_error,
         mean_absolute_error, mean_absolute_percentage_error, mean_squared_logarithmic_error,
+        binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy,
+        categorical_focal_crossentropy, sparse_categorical_crossentropy, kl_divergence,
+        poisson, hinge, squared_hinge, categorical_hinge, huber, log_cosh,
+        pearson_correlation, concordance_correlation,
     )
 }

@@ -104,7 +104,7 @@ class Model(Layer):
             return []
         outputs = self._functional[1]
         if isinstance(outputs, dict):
-            return list(outputs)
+            return sorted(outputs)  # Keras orders dict outputs by name
         return [t.node.layer.name for t in jax.tree_util.tree_leaves(outputs, is_leaf=_is_kt)]
 
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:

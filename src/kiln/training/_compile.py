@@ -67,7 +67,9 @@ class CompiledSpec:
         self._name_metrics(n)
         active = [i for i, l in enumerate(self.losses) if l is not None]
         self.output_loss_trackers = []
-        if n > 1:
+        # Keras adds `<output>_loss` trackers only when more than one output has a loss
+        # (CompileLoss.build: `len(self._flat_losses) > 1`).
+        if len(active) > 1:
             self.output_loss_trackers = [(i, metrics_mod.Mean(name=f"{output_names[i]}_loss"))
                                          for i in active]
         self.built = True

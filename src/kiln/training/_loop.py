@@ -41,7 +41,7 @@ def _output_names(model: Any, y_pred: Any) -> list[str]:
     names = list(model.output_names)
     count = len(y_pred) if isinstance(y_pred, (list, tuple, dict)) else 1
     if isinstance(y_pred, dict):
-        return list(y_pred)
+        return sorted(y_pred)
     if len(names) == count:
         return names
     return ["output"] if count == 1 else [f"output_{i}" for i in range(count)]
@@ -59,6 +59,9 @@ def _build(model: Any, batch: tuple) -> None:
     y_pred = jax.eval_shape(lambda t, v: session.runner.predict_step(t, v), ts, x)
     names = _output_names(model, y_pred)
     spec.output_names = names
+    if isinstance(y_pred, dict) and y is not None and not isinstance(y, dict) and len(names) > 1:
+        raise ValueError(f"The model's outputs are a dict {names}; pass y as a dict keyed by "
+                         f"those names (received a {type(y).__name__}).")
     y_true = flatten_outputs(model, y) if y is not None else [None] * len(names)
     preds = flatten_outputs(model, y_pred)
     if len(y_true) != len(preds):
