@@ -28,3 +28,44 @@ def set_floatx(value: str) -> None:
             f"floatx must be one of float16, bfloat16, float32, float64; received {value!r}."
         )
     _FLOATX = value
+
+
+# -- input checks (kiln's own switches; Keras has no such checks) ----------------------------
+
+_CHECK_FINITE = True
+_DEBUG_CHECKS = False
+
+
+def set_check_finite(enabled: bool) -> None:
+    """Turns the NaN/infinity check of in-memory fit/evaluate inputs on (default) or off.
+
+    The check costs one pass over the data; turn it off for data that may hold non-finite values
+    on purpose (e.g. a custom loss that masks NaN labels).
+    """
+    global _CHECK_FINITE
+    _CHECK_FINITE = bool(enabled)
+
+
+def check_finite_enabled() -> bool:
+    """Whether fit/evaluate refuse in-memory inputs that contain NaN or infinity."""
+    return _CHECK_FINITE
+
+
+def enable_debug_checks() -> None:
+    """Checks every batch a generator yields (not only the first) against the model and losses.
+
+    Like `jax_debug_nans`, this is for hunting a bad batch: it reads each batch on the host.
+    """
+    global _DEBUG_CHECKS
+    _DEBUG_CHECKS = True
+
+
+def disable_debug_checks() -> None:
+    """Back to the default: only the first batch of a generator is checked."""
+    global _DEBUG_CHECKS
+    _DEBUG_CHECKS = False
+
+
+def debug_checks_enabled() -> bool:
+    """Whether every generator batch is checked (see `enable_debug_checks`)."""
+    return _DEBUG_CHECKS

@@ -1,5 +1,20 @@
-"""Global settings, as `keras.config`."""
+"""Global settings, as `keras.config`, plus kiln's switches for its input checks."""
 
-from ._config import epsilon, floatx, set_epsilon, set_floatx
+from ._config import (
+    check_finite_enabled,
+    debug_checks_enabled,
+    disable_debug_checks,
+    enable_debug_checks,
+    epsilon,
+    floatx,
+    set_check_finite,
+    set_epsilon,
+    set_floatx,
+)
+from .training._input_checks import ConfigurationWarning
 
-__all__ = ["epsilon", "floatx", "set_epsilon", "set_floatx"]
+__all__ = [
+    "ConfigurationWarning", "check_finite_enabled", "debug_checks_enabled",
+    "disable_debug_checks", "enable_debug_checks", "epsilon", "floatx", "set_check_finite",
+    "set_epsilon", "set_floatx",
+]

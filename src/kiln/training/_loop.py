@@ -50,6 +50,7 @@ def _output_names(model: Any, y_pred: Any) -> list[str]:
 def _build(model: Any, batch: tuple) -> None:
     """Builds the model, then losses and metrics, from one example batch (shapes only)."""
     x, y, sw = batch
+    _checks.check_inputs(model, x)
     model.ensure_built(x)
     spec = model._compiled
     if spec is None or spec.built:
@@ -69,6 +70,7 @@ def _build(model: Any, batch: tuple) -> None:
                          "entries; give one label array per output (a list, or a dict keyed by "
                          "output name).")
     spec.build(names, y_true, preds)
+    spec.output_shapes = [tuple(p.shape) for p in preds]
     _init_metric_shapes(spec, y_true, preds)
     model._session = None
 
@@ -79,6 +81,14 @@ def _init_metric_shapes(spec: Any, y_true: list, preds: list) -> None:
         for i, metrics in enumerate(group):
             for m in metrics:
                 m.stateless_init(y_true[i], preds[i])
+
+
+def _check_data(model: Any, plan: Any, example: Any) -> None:
+    """Labels against losses and outputs: every in-memory label, or a stream's first batch."""
+    if isinstance(plan, _data.ArrayPlan):
+        _checks.check_batch(model, plan.host, first=True, whole_data=True)
+    else:
+        _checks.check_batch(model, example, first=True)
 
 
 def _first_batch(plan: Any, batch_size: int) -> Any:
@@ -99,7 +109,7 @@ def _prepare_arrays(x: Any, y: Any, sw: Any, class_weight: Any = None) -> tuple:
 
 
 def _plan(x: Any, y: Any, sw: Any, batch_size: int | None, shuffle: Any, steps: int | None,
-          class_weight: Any = None, with_targets: bool = True) -> Any:
+          class_weight: Any = None, with_targets: bool = True, model: Any = None) -> Any:
     """An ArrayPlan for in-memory data, an IterablePlan for generators and iterables."""
     if _data.is_iterable_source(x):
         if y is not None or sw is not None:
@@ -108,7 +118,7 @@ def _plan(x: Any, y: Any, sw: Any, batch_size: int | None, shuffle: Any, steps: 
         if class_weight is not None:
             raise ValueError("class_weight is not supported with generators; yield "
                              "(x, y, sample_weight) batches instead.")
-        return _PeekedPlan(_data.IterablePlan(x, steps, with_targets))
+        return _PeekedPlan(_data.IterablePlan(x, steps, with_targets), model)
     if with_targets:
         data = _prepare_arrays(x, y, sw, class_weight)
     else:
@@ -126,11 +136,18 @@ def _seed() -> int:
 class _PeekedPlan:
     """An IterablePlan whose first batch is read ahead (to build the model) and not lost."""
 
-    def __init__(self, plan: Any):
+    def __init__(self, plan: Any, model: Any = None):
         self.plan = plan
+        self.model = model
         self.steps = plan.steps
         self._first = None
-        self._source = plan.batches()
+        self._source = self._checked(plan.batches())
+
+    def _checked(self, batches: Any) -> Any:
+        # With kiln.config.enable_debug_checks(), every generator batch is checked.
+        if self.model is None or not self.plan.with_targets:
+            return batches
+        return _checks.checked_stream(self.model, batches)
 
     def first(self) -> Any:
         if self._first is None:
@@ -144,7 +161,7 @@ class _PeekedPlan:
         if self._first is not None:  # the read-ahead batch opens the first epoch
             head, self._first = [self._first], None
             return self.plan.epoch(k, itertools.chain(head, self._source))
-        return self.plan.epoch(k)
+        return self.plan.epoch(k, self._checked(self.plan.batches()))
 
     @property
     def exhausted(self) -> bool:
@@ -251,10 +268,11 @@ def fit(model: Any, x: Any = None, y: Any = None, batch_size: int | None = None,
         class_weight = None
         (x, y, sample_weight), validation_data = _data.split_validation(
             x, y, sample_weight, float(validation_split))
-    plan = _plan(x, y, sample_weight, batch_size, shuffle, steps_per_epoch, class_weight)
+    plan = _plan(x, y, sample_weight, batch_size, shuffle, steps_per_epoch, class_weight,
+                 model=model)
     example = _example(plan, batch_size)
     _build(model, example)
-    _checks.check_batch(model, example, first=True)
+    _check_data(model, plan, example)
     val = _validation(validation_data, validation_batch_size or batch_size, validation_steps)
 
     session = get_session(model)
@@ -385,10 +403,10 @@ def evaluate(model: Any, x: Any = None, y: Any = None, batch_size: int | None = 
     _require_compiled(model, "evaluate")
     _check_int("batch_size", batch_size, 1)
     _check_int("steps", steps, 1)
-    plan = _plan(x, y, sample_weight, batch_size, False, steps)
+    plan = _plan(x, y, sample_weight, batch_size, False, steps, model=model)
     example = _example(plan, batch_size)
     _build(model, example)
-    _checks.check_batch(model, example, first=True)
+    _check_data(model, plan, example)
     session = get_session(model)
     logs = _evaluate_plan(model, session, plan, callbacks, 1 if verbose == "auto" else verbose)
     return logs if return_dict else _flatten_logs(model, logs)
@@ -408,6 +426,7 @@ def predict(model: Any, x: Any, batch_size: int | None = None, verbose: Any = "a
     plan = _plan(x, None, None, batch_size, False, steps, with_targets=False)
     example = plan.first() if isinstance(plan, _PeekedPlan) else _data.take(
         plan.host, np.arange(min(batch_size or 32, plan.n)))
+    _checks.check_inputs(model, example)
     model.ensure_built(example)
     session = get_session(model)
     ts = session.gather(fresh_metrics=True, with_optimizer=False)
@@ -436,6 +455,7 @@ def _one_batch(model: Any, x: Any, y: Any, sw: Any, class_weight: Any, fn_name: 
     _require_compiled(model, fn_name)
     x, y, sw = _prepare_arrays(x, y, sw, class_weight)
     _build(model, (x, y, sw))
+    _checks.check_batch(model, (x, y, sw), first=True, whole_data=True)
     session = get_session(model)
     ts = session.gather(fresh_metrics=False)
     data = jax.device_put(jax.tree_util.tree_map(lambda a: a[None], (x, y, sw)))
@@ -462,6 +482,7 @@ def test_on_batch(model: Any, x: Any, y: Any = None, sample_weight: Any = None,
 def predict_on_batch(model: Any, x: Any) -> Any:
     """Model outputs for one batch, as NumPy arrays."""
     x = _data.to_arrays(x, "x")
+    _checks.check_inputs(model, x)
     model.ensure_built(x)
     session = get_session(model)
     ts = session.gather(fresh_metrics=True, with_optimizer=False)
