@@ -80,7 +80,7 @@ def main() -> None:
                 imports = _timed_imports(CONTENDERS[args.contender])
                 result["import_s"] = imports
             result["rss_after_import_mb"] = _common.peak_rss_mb()
-            x, y = _common.make_data(cfg.n_samples)
+            x, y = _common.make_data(cfg.n_samples, shape=cfg.input_shape)
             result.update(_run(args.contender, cfg, x, y))
             result["ok"] = True
         except Exception as exc:  # reported as n/a by run.py, with the reason
@@ -88,6 +88,7 @@ def main() -> None:
             traceback.print_exc(file=sys.stderr)
         result["peak_rss_mb"] = _common.peak_rss_mb()
         result["versions"] = _versions()
+        result["xla_flags"] = os.environ.get("XLA_FLAGS", "")
         print(MARKER + json.dumps(result), flush=True)
 
 

@@ -18,15 +18,15 @@ from _common import Config, EpochClock, time_predict
 from _contenders import jax_common as jc
 
 
-@partial(jax.jit, static_argnames=("size",), donate_argnums=(0,))
-def _step(state, x, y, perm, start, size):
+@partial(jax.jit, static_argnames=("size", "model"), donate_argnums=(0,))
+def _step(state, x, y, perm, start, size, model):
     idx = jax.lax.dynamic_slice(perm, (start,), (size,))
-    return jc.train_step(state, x[idx], y[idx])
+    return jc.train_step(state, x[idx], y[idx], model)
 
 
-@partial(jax.jit, static_argnames=("size",))
-def _predict_batch(params, x, start, size):
-    return jc.predict_probs(params, jax.lax.dynamic_slice_in_dim(x, start, size))
+@partial(jax.jit, static_argnames=("size", "model"))
+def _predict_batch(params, x, start, size, model):
+    return jc.predict_probs(params, jax.lax.dynamic_slice_in_dim(x, start, size), model)
 
 
 def _batches(n: int, batch: int):
@@ -47,13 +47,13 @@ def run(cfg: Config, x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
         perm = jax.random.permutation(sub, n)
         state = jc.reset_metrics(state)
         for start, size in _batches(n, cfg.batch_size):
-            state = _step(state, xd, yd, perm, start, size)
+            state = _step(state, xd, yd, perm, start, size, cfg.model)
         logs = jc.epoch_logs(state)
         clock.mark()
     out = clock.summary() | {"final_loss": logs["loss"], "final_accuracy": logs["accuracy"]}
 
     def predict():
-        parts = [_predict_batch(state["params"], xd, start, size)
+        parts = [_predict_batch(state["params"], xd, start, size, cfg.model)
                  for start, size in _batches(n, cfg.batch_size)]
         return np.asarray(jnp.concatenate(parts))
 

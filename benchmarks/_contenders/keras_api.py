@@ -9,16 +9,29 @@ from typing import Any
 
 import numpy as np
 
-from _common import EPSILON, LEARNING_RATE, N_FEATURES, N_CLASSES, Config, EpochClock, time_predict
+from _common import EPSILON, LEARNING_RATE, N_CLASSES, Config, EpochClock, time_predict
+
+
+def _layers(keras: Any, cfg: Config) -> list[Any]:
+    """The MLP of the issue, or Keras's mnist_convnet example (keras.io/examples/vision)."""
+    layers = keras.layers
+    if cfg.model == "convnet":
+        return [keras.Input(cfg.input_shape),
+                layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+                layers.MaxPooling2D(pool_size=(2, 2)),
+                layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
+                layers.MaxPooling2D(pool_size=(2, 2)),
+                layers.Flatten(),
+                layers.Dropout(0.5),
+                layers.Dense(N_CLASSES, activation="softmax")]
+    return ([keras.Input(cfg.input_shape)]
+            + [layers.Dense(h, activation="relu") for h in cfg.hidden]
+            + [layers.Dense(N_CLASSES, activation="softmax")])
 
 
 def build(keras: Any, cfg: Config, steps_per_execution: Any = None) -> Any:
-    """Sequential MLP, Adam(1e-3, epsilon=1e-7), sparse CE, accuracy: the issue's Keras code."""
-    model = keras.Sequential(
-        [keras.Input((N_FEATURES,))]
-        + [keras.layers.Dense(h, activation="relu") for h in cfg.hidden]
-        + [keras.layers.Dense(N_CLASSES, activation="softmax")]
-    )
+    """Sequential model, Adam(1e-3, epsilon=1e-7), sparse CE, accuracy: the issue's Keras code."""
+    model = keras.Sequential(_layers(keras, cfg))
     kwargs = {} if steps_per_execution is None else {"steps_per_execution": steps_per_execution}
     model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE, epsilon=EPSILON),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"], **kwargs)
