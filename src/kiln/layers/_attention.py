@@ -13,6 +13,7 @@ masked softmax (masked logits set to -1e9, masked weights then zeroed).
 
 from __future__ import annotations
 
+import functools
 import math
 import string
 from typing import Any, Sequence
@@ -70,6 +71,7 @@ def masked_softmax(scores: jax.Array, mask: jax.Array | None, axes: tuple[int, .
     return weights if mask is None else jnp.where(mask, weights, 0.0)
 
 
+@functools.partial(jax.jit, static_argnames=("scale", "is_causal"))
 def xla_attention(query: jax.Array, key: jax.Array, value: jax.Array, mask: jax.Array | None,
                   scale: float, is_causal: bool) -> jax.Array:
     """XLA dot-product attention on `(batch, time, heads, dim)` tensors (Keras's fast path).
@@ -87,6 +89,27 @@ def xla_attention(query: jax.Array, key: jax.Array, value: jax.Array, mask: jax.
                                                      logits.dtype))
     probs = jax.nn.softmax(logits.astype(jnp.float32), axis=-1).astype(value.dtype)
     return jnp.einsum("bnts,bsnh->btnh", probs, value)
+
+
+@functools.partial(jax.jit, static_argnames=("equations", "norm_axes", "scale", "dropout"))
+def einsum_attention(query: jax.Array, key: jax.Array, value: jax.Array, mask: jax.Array | None,
+                     rng: jax.Array | None, equations: tuple[str, str], norm_axes: tuple[int, ...],
+                     scale: float, dropout: float) -> tuple[jax.Array, jax.Array]:
+    """Keras's einsum path: `(softmax(scale * q k^T, masked) [dropout]) v` over any attention
+    axes. `mask` is broadcastable to the scores; `rng` (or None) drives the dropout.
+
+    Returns:
+        `(output, scores)`; the scores are the weights before dropout, as Keras returns them.
+    """
+    scores = jnp.einsum(equations[0], key, query * jnp.asarray(scale, query.dtype))
+    if mask is not None:
+        mask = expand_mask(mask, scores.ndim, len(norm_axes))
+    scores = masked_softmax(scores, mask, norm_axes)
+    weights = scores
+    if rng is not None:
+        keep = jax.random.bernoulli(rng, 1.0 - dropout, scores.shape)
+        weights = jnp.where(keep, scores / (1.0 - dropout), 0.0)
+    return jnp.einsum(equations[1], weights, value), scores
 
 
 def causal_mask(q_len: int, v_len: int) -> jax.Array:
@@ -196,7 +219,8 @@ class MultiHeadAttention(Layer):
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ValueError(f"MultiHeadAttention({arg}=...) must be a positive int; "
                                  f"received {value!r}.")
-        if sliding_window is not None and (not isinstance(sliding_window, int) or sliding_window <= 0):
+        if sliding_window is not None and (not isinstance(sliding_window, int)
+                                           or sliding_window <= 0):
             raise ValueError(f"sliding_window must be None or a positive int; received "
                              f"{sliding_window!r}.")
         if flash_attention and dropout > 0.0:
@@ -345,23 +369,18 @@ class MultiHeadAttention(Layer):
             return xla_attention(query, key, value, mask, scale, causal_only), None
         if causal_only:
             attention_mask = causal_mask(query.shape[1], value.shape[1])
-        query = query * jnp.asarray(scale, query.dtype)
-        scores = jnp.einsum(self._dot_equation, key, query)
-        if attention_mask is not None:
-            attention_mask = expand_mask(attention_mask, scores.ndim, n_axes)
-        scores = masked_softmax(scores, attention_mask, self._norm_axes)
-        weights = scores
-        if training and self.dropout > 0.0:
-            keep = jax.random.bernoulli(next_rng_key(self.seed), 1.0 - self.dropout, scores.shape)
-            weights = jnp.where(keep, scores / (1.0 - self.dropout), 0.0)
-        return jnp.einsum(self._combine_equation, weights, value), scores
+        rng = next_rng_key(self.seed) if (training and self.dropout > 0.0) else None
+        return einsum_attention(query, key, value, attention_mask, rng,
+                                (self._dot_equation, self._combine_equation), self._norm_axes,
+                                scale, self.dropout)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "num_heads": self.num_heads, "key_dim": self.key_dim,
                 "value_dim": self.value_dim, "dropout": self.dropout, "use_bias": self.use_bias,
                 "use_gate": self.use_gate,
                 "output_shape": None if self._output_shape is None else list(self._output_shape),
-                "attention_axes": None if self.attention_axes is None else list(self.attention_axes),
+                "attention_axes": (None if self.attention_axes is None
+                                   else list(self.attention_axes)),
                 "sliding_window": self.sliding_window,
                 "kernel_initializer": _serialize(self.kernel_initializer),
                 "bias_initializer": _serialize(self.bias_initializer),

@@ -95,9 +95,10 @@ class Attention(Layer):
     def _validate(self, inputs: Any, mask: Any = None) -> None:
         kind = type(self).__name__
         if not isinstance(inputs, (list, tuple)) or not 2 <= len(inputs) <= 3:
+            received = (f"a list of length {len(inputs)}" if isinstance(inputs, (list, tuple))
+                        else type(inputs).__name__)
             raise ValueError(f"{kind} must be called on a list [query, value] or [query, value, "
-                             f"key]; received {type(inputs).__name__}"
-                             f"{'' if not isinstance(inputs, (list, tuple)) else f' of length {len(inputs)}'}.")
+                             f"key]; received {received}.")
         if mask is not None and (not isinstance(mask, (list, tuple)) or not 2 <= len(mask) <= 3):
             raise ValueError(f"{kind} mask must be a list [query_mask, value_mask]; received "
                              f"{mask!r}.")

@@ -162,7 +162,8 @@ class RNN(Layer):
     def _initial_states(self, initial_state: Any, batch: int) -> list[jax.Array]:
         if initial_state is None:
             return self.get_initial_state(batch)
-        states = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
+        nested = isinstance(initial_state, (list, tuple))
+        states = list(initial_state) if nested else [initial_state]
         states = [jnp.asarray(s, self.dtype) for s in states]
         expected = [(batch, d) for d in self.state_size]
         received = [tuple(s.shape) for s in states]

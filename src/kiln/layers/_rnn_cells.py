@@ -293,7 +293,7 @@ class _Cell(Layer):
 
 
 class SimpleRNNCell(_Cell):
-    """The cell of `SimpleRNN`: `h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)`.
+    """The cell of `SimpleRNN`: `h_t = activation(x_t W + h_{t-1} U + b)`.
 
     Args:
         units: size of the state and output.
