@@ -12,9 +12,9 @@ from typing import Any, Sequence
 import jax
 import jax.numpy as jnp
 
-# Stand-in size for an unknown (None) batch dimension while shapes are evaluated. An odd
-# prime is unlikely to be produced by a layer for any other reason.
-_PLACEHOLDER_BATCH = 83
+# Stand-in size for unknown (None) dimensions while shapes are evaluated (abstractly, so no
+# memory is used). A large odd prime is unlikely to be produced by a layer for another reason.
+_PLACEHOLDER_BATCH = 7919
 
 
 class KerasTensor:
@@ -76,9 +76,9 @@ def to_struct(tree: Any) -> Any:
 def from_struct(tree: Any, batch_unknown: bool) -> Any:
     """jax.ShapeDtypeStruct -> KerasTensor, turning the placeholder batch back into None."""
     def one(s: Any) -> KerasTensor:
-        shape = list(s.shape)
-        if batch_unknown and shape and shape[0] == _PLACEHOLDER_BATCH:
-            shape[0] = None
+        # Every unknown input dimension (batch, or e.g. time in Input((None, 4))) was evaluated
+        # at the placeholder size; dimensions that come out at that size are unknown again.
+        shape = [None if batch_unknown and d == _PLACEHOLDER_BATCH else d for d in s.shape]
         return KerasTensor(shape, s.dtype)
     return jax.tree_util.tree_map(one, tree)
 
@@ -89,5 +89,6 @@ def symbolic_shapes(tree: Any) -> Any:
 
 
 def batch_unknown(tree: Any) -> bool:
+    """Whether any input dimension is unknown (None)."""
     leaves = [t for t in jax.tree_util.tree_leaves(tree, is_leaf=_is_kt) if isinstance(t, KerasTensor)]
-    return any(t.shape and t.shape[0] is None for t in leaves)
+    return any(d is None for t in leaves for d in t.shape)

@@ -9,13 +9,15 @@ batch by batch on the host.
 from __future__ import annotations
 
 import math
+import os
 from typing import Any, Iterator
 
 import jax
 import numpy as np
 
-# Data sets up to this many bytes stay on the device for the whole fit (configurable).
-DEVICE_DATA_LIMIT_BYTES = 2 * 1024**3
+# Data sets up to this many bytes stay on the device for the whole fit. Configurable with the
+# KILN_DEVICE_DATA_LIMIT environment variable (bytes) or by setting this attribute.
+DEVICE_DATA_LIMIT_BYTES = int(os.environ.get("KILN_DEVICE_DATA_LIMIT", 2 * 1024**3))
 
 
 def _convert(a: Any, argument: str) -> np.ndarray:
