@@ -65,7 +65,37 @@ class LearningRateSchedule:
         return f"{type(self).__name__}({args})"
 
 
-class ExponentialDecay(LearningRateSchedule):
+class _TimeDecay(LearningRateSchedule):
+    """Shared by ExponentialDecay and InverseTimeDecay: both decay with
+    `p = step / decay_steps` (floored when `staircase`); subclasses give the formula."""
+
+    def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float,
+                 staircase: bool = False, name: str | None = None):
+        _check_steps("decay_steps", decay_steps)
+        self.initial_learning_rate = initial_learning_rate
+        self.decay_steps = decay_steps
+        self.decay_rate = decay_rate
+        self.staircase = staircase
+        self.name = name or type(self).__name__
+
+    def __call__(self, step: Any) -> Any:
+        initial = _float(self.initial_learning_rate)
+        dtype = initial.dtype
+        p = jnp.asarray(step).astype(dtype) / jnp.asarray(self.decay_steps).astype(dtype)
+        if self.staircase:
+            p = jnp.floor(p)
+        return self._decay(initial, jnp.asarray(self.decay_rate).astype(dtype), p)
+
+    def _decay(self, initial: Any, rate: Any, p: Any) -> Any:
+        raise NotImplementedError
+
+    def get_config(self) -> dict:
+        return {"initial_learning_rate": self.initial_learning_rate,
+                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
+                "staircase": self.staircase, "name": self.name}
+
+
+class ExponentialDecay(_TimeDecay):
     """`initial_learning_rate * decay_rate ** (step / decay_steps)`.
 
     Args:
@@ -76,27 +106,8 @@ class ExponentialDecay(LearningRateSchedule):
         name: the schedule's name.
     """
 
-    def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float,
-                 staircase: bool = False, name: str = "ExponentialDecay"):
-        _check_steps("decay_steps", decay_steps)
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
-
-    def __call__(self, step: Any) -> Any:
-        initial = _float(self.initial_learning_rate)
-        dtype = initial.dtype
-        p = jnp.asarray(step).astype(dtype) / jnp.asarray(self.decay_steps).astype(dtype)
-        if self.staircase:
-            p = jnp.floor(p)
-        return initial * jnp.power(jnp.asarray(self.decay_rate).astype(dtype), p)
-
-    def get_config(self) -> dict:
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
-                "staircase": self.staircase, "name": self.name}
+    def _decay(self, initial: Any, rate: Any, p: Any) -> Any:
+        return initial * jnp.power(rate, p)
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
@@ -185,7 +196,7 @@ class PolynomialDecay(LearningRateSchedule):
                 "power": self.power, "cycle": self.cycle, "name": self.name}
 
 
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_TimeDecay):
     """`initial_learning_rate / (1 + decay_rate * step / decay_steps)`.
 
     Args:
@@ -196,27 +207,8 @@ class InverseTimeDecay(LearningRateSchedule):
         name: the schedule's name.
     """
 
-    def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float,
-                 staircase: bool = False, name: str = "InverseTimeDecay"):
-        _check_steps("decay_steps", decay_steps)
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
-
-    def __call__(self, step: Any) -> Any:
-        initial = _float(self.initial_learning_rate)
-        dtype = initial.dtype
-        p = jnp.asarray(step).astype(dtype) / jnp.asarray(self.decay_steps).astype(dtype)
-        if self.staircase:
-            p = jnp.floor(p)
-        return initial / (jnp.asarray(1, dtype) + jnp.asarray(self.decay_rate).astype(dtype) * p)
-
-    def get_config(self) -> dict:
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
-                "staircase": self.staircase, "name": self.name}
+    def _decay(self, initial: Any, rate: Any, p: Any) -> Any:
+        return initial / (jnp.asarray(1, p.dtype) + rate * p)
 
 
 class CosineDecay(LearningRateSchedule):
