@@ -300,7 +300,8 @@ class Optimizer:
         self._treedef = jax.tree_util.tree_structure(params)
         self._keys = list(params) if isinstance(params, dict) else None
         self._order = build_order(params)
-        self.state = self.init(params)
+        # One compiled program rather than an eager op (and a compile) per slot shape.
+        self.state = jax.jit(self.init)(params)
 
     def _layout(self) -> tuple[list[int], tuple, bool]:
         order = self._order

@@ -56,7 +56,7 @@ def _build(model: Any, batch: tuple) -> None:
     if spec is None or spec.built:
         return
     session = get_session(model)
-    ts = session.gather(fresh_metrics=True, with_optimizer=False)
+    ts = session.gather(fresh_metrics=True, with_optimizer=False, copy=False)
     y_pred = jax.eval_shape(lambda t, v: session.runner.predict_step(t, v), ts, x)
     names = _output_names(model, y_pred)
     spec.output_names = names
@@ -435,7 +435,7 @@ def predict(model: Any, x: Any, batch_size: int | None = None, verbose: Any = "a
     _checks.check_inputs(model, example)
     model.ensure_built(example)
     session = get_session(model)
-    ts = session.gather(fresh_metrics=True, with_optimizer=False)
+    ts = session.gather(fresh_metrics=True, with_optimizer=False, copy=False)
     verbose = 1 if verbose == "auto" else verbose
     cbs = callbacks_mod.CallbackList(callbacks, add_progbar=verbose != 0, model=model,
                                      verbose=verbose, epochs=1, steps=plan.steps)
@@ -491,6 +491,6 @@ def predict_on_batch(model: Any, x: Any) -> Any:
     _checks.check_inputs(model, x)
     model.ensure_built(x)
     session = get_session(model)
-    ts = session.gather(fresh_metrics=True, with_optimizer=False)
+    ts = session.gather(fresh_metrics=True, with_optimizer=False, copy=False)
     out = session.predict_fn(ts, jax.tree_util.tree_map(lambda a: a[None], x), None)
     return jax.tree_util.tree_map(lambda a: np.asarray(a)[0], out)

@@ -17,8 +17,9 @@ from ._steps import Runner, TrainState
 
 
 def _copy(tree: Any) -> Any:
-    # Steps donate their input state; the objects must keep buffers of their own.
-    return jax.tree_util.tree_map(lambda a: jnp.array(a, copy=True), tree)
+    # Steps donate their input state; the objects must keep buffers of their own. A plain
+    # device-to-device copy: no per-shape program to compile, unlike jnp.array(copy=True).
+    return jax.device_put(tree, may_alias=False)
 
 
 def _unique_paths(variables: list[Any], model: Any) -> None:
@@ -59,10 +60,14 @@ class Session:
         return self.signature == self._signature()
 
     # -- objects -> state -----------------------------------------------------------------------
-    def gather(self, fresh_metrics: bool, with_optimizer: bool = True) -> TrainState:
+    def gather(self, fresh_metrics: bool, with_optimizer: bool = True,
+               copy: bool = True) -> TrainState:
+        """The objects' values as a TrainState. `copy=False` shares the objects' buffers:
+        only for state that is read (tracing, prediction), never donated."""
         runner = self.runner
-        params = _copy({p: v.value for p, v in runner.trainable.items()})
-        state = _copy({p: v.value for p, v in runner.non_trainable.items()})
+        own = _copy if copy else (lambda tree: tree)
+        params = own({p: v.value for p, v in runner.trainable.items()})
+        state = own({p: v.value for p, v in runner.non_trainable.items()})
         opt_state = None
         spec = self.model._compiled
         if with_optimizer and spec is not None:
@@ -87,9 +92,9 @@ class Session:
     def scatter(self, ts: TrainState, metrics: bool = True) -> None:
         runner = self.runner
         for p, v in runner.trainable.items():
-            v._value = jnp.array(ts.params[p], copy=True)
+            v._value = _copy(ts.params[p])
         for p, v in runner.non_trainable.items():
-            v._value = jnp.array(ts.state[p], copy=True)
+            v._value = _copy(ts.state[p])
         spec = self.model._compiled
         if spec is not None and ts.opt_state is not None:
             spec.optimizer.state = _copy(ts.opt_state)
@@ -98,7 +103,7 @@ class Session:
                 state = ts.metric_state.get(getattr(m, "log_name", m.name))
                 if state is not None:
                     for key, var in m._state_items():
-                        var._value = jnp.array(state[key], copy=True)
+                        var._value = _copy(state[key])
 
     def sync_for_callback(self) -> None:
         """A callback is about to read the model: write the live state into the objects."""
