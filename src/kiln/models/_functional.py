@@ -67,11 +67,7 @@ def run_graph(nodes: list[Node], inputs: Any, input_values: list[Any], outputs: 
         kwargs = jax.tree_util.tree_map(fetch, node.kwargs, is_leaf=_is_kt)
         if training is not None and "training" not in kwargs:
             kwargs = {**kwargs, "training": training}
-        # Masks (from Embedding(mask_zero=True), Masking) travel beside the values.
-        parents = _leaves(node.args[:1])
-        mask = masks.get(id(parents[0])) if len(parents) == 1 else None
-        if mask is not None and "mask" not in kwargs:
-            kwargs = {**kwargs, "mask": mask}
+        kwargs = _with_masks(node, kwargs, masks)
         result = node.layer(*args, **kwargs)
         out_mask = node.layer.compute_mask(args[0] if args else None, kwargs.get("mask"))
         for tensor, value in zip(_leaves(node.outputs), jax.tree_util.tree_leaves(result)):
@@ -79,6 +75,38 @@ def run_graph(nodes: list[Node], inputs: Any, input_values: list[Any], outputs: 
             if out_mask is not None and not isinstance(out_mask, (list, tuple)):
                 masks[id(tensor)] = out_mask
     return jax.tree_util.tree_map(fetch, outputs, is_leaf=_is_kt)
+
+
+def _with_masks(node: Node, kwargs: dict, masks: dict[int, Any]) -> dict:
+    """Masks (from Embedding(mask_zero=True), Masking) travel beside the values, as in Keras:
+    a single input's mask as `mask=`, a list input's masks as a list, and the masks of separate
+    query/value/key tensors as `query_mask=`/`value_mask=`/`key_mask=` where `call` takes them."""
+    first = node.args[0] if node.args else None
+    if isinstance(first, KerasTensor):
+        mask = masks.get(id(first))
+    elif isinstance(first, (list, tuple)) and all(isinstance(t, KerasTensor) for t in first):
+        mask = [masks.get(id(t)) for t in first]
+        mask = mask if any(m is not None for m in mask) else None
+    else:
+        mask = None
+    if mask is not None and "mask" not in kwargs:
+        kwargs = {**kwargs, "mask": mask}
+    names = ("query_mask", "value_mask", "key_mask")
+    if len(node.args) > 1 and _accepts(node.layer.call, names[0]):
+        for name, tensor in zip(names, node.args):
+            m = masks.get(id(tensor)) if isinstance(tensor, KerasTensor) else None
+            if m is not None and name not in kwargs:
+                kwargs = {**kwargs, name: m}
+    return kwargs
+
+
+def _accepts(fn: Any, arg: str) -> bool:
+    import inspect
+
+    try:
+        return arg in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def graph_layers(nodes: list[Node], inputs: Any) -> list[Any]:
