@@ -10,6 +10,7 @@ from . import activations as activations
 from . import backend as backend
 from . import callbacks as callbacks
 from . import config as config
+from . import constraints as constraints
 from . import initializers as initializers
 from . import layers as layers
 from . import losses as losses
@@ -33,7 +34,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Input", "InputLayer", "KerasTensor", "Layer", "Loss", "Metric", "Model", "Optimizer",
-    "Sequential", "activations",
-    "backend", "callbacks", "config", "initializers", "layers", "losses", "metrics", "models",
-    "ops", "optimizers", "regularizers", "utils",
+    "Sequential", "activations", "backend", "callbacks", "config", "constraints",
+    "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers",
+    "regularizers", "utils"
 ]

@@ -8,7 +8,7 @@ from typing import Any, Sequence
 import jax
 import jax.numpy as jnp
 
-from .. import activations, initializers, regularizers
+from .. import activations, constraints, initializers, regularizers
 from . import _context
 from ._layer import Layer
 from ._symbolic import KerasTensor
@@ -108,8 +108,8 @@ class Dense(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = kernel_constraint
-        self.bias_constraint = bias_constraint
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
 
     def build(self, input_shape: Any) -> None:
         in_dim = input_shape[-1]
@@ -138,7 +138,8 @@ class Dense(Layer):
                 "bias_initializer": _serialize(self.bias_initializer),
                 "kernel_regularizer": _serialize(self.kernel_regularizer),
                 "bias_regularizer": _serialize(self.bias_regularizer),
-                "kernel_constraint": None, "bias_constraint": None}
+                "kernel_constraint": _serialize(self.kernel_constraint),
+                "bias_constraint": _serialize(self.bias_constraint)}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "Dense":
@@ -147,6 +148,8 @@ class Dense(Layer):
             config[key] = initializers.get(config.get(key))
         for key in ("kernel_regularizer", "bias_regularizer"):
             config[key] = regularizers.get(config.get(key))
+        for key in ("kernel_constraint", "bias_constraint"):
+            config[key] = constraints.get(config.get(key))
         return cls(**config)
 
 
