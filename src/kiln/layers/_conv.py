@@ -12,21 +12,10 @@ from typing import Any
 import jax
 
 from .. import activations, initializers, regularizers
+from ..constraints import get as get_constraint  # noqa: F401  (used by the conv modules)
 from . import _conv_ops as ops
 from ._core import _serialize
 from ._layer import Layer
-
-
-def get_constraint(identifier: Any) -> Any:
-    """None or a callable as is; a name or config through `kiln.constraints` when it exists."""
-    if identifier is None or callable(identifier):
-        return identifier
-    try:
-        from .. import constraints  # type: ignore[attr-defined]
-    except ImportError:
-        raise ValueError(f"Constraint {identifier!r} cannot be resolved: kiln has no constraints "
-                         "module yet. Pass a callable `w -> projected w` instead.") from None
-    return constraints.get(identifier)
 
 
 def serialize_constraint(constraint: Any) -> Any:

@@ -11,9 +11,10 @@ import jax.numpy as jnp
 
 from . import _rules as R
 from ._base import Optimizer
+from ._optimizers import _AdamLike
 
 
-class Adamax(Optimizer):
+class Adamax(_AdamLike):
     """Adamax (Kingma & Ba, section 7): Adam with the infinity norm.
 
     `m += (g-m)*(1-b1); u = max(b2*u, |g|); w -= lr*m / ((1-b1^t)*(u + eps))`.
@@ -24,20 +25,12 @@ class Adamax(Optimizer):
         **kwargs: the shared `Optimizer` arguments.
     """
 
-    def __init__(self, learning_rate: Any = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
-                 epsilon: float = 1e-7, **kwargs: Any):
-        super().__init__(learning_rate=learning_rate, **kwargs)
-        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
-
     def _slot_groups(self):
         return (("momentum", "norm"),)
 
     def _update_var(self, g, w, slots, lr, step, shared):
         return R.adamax(g, w, slots, lr, step, beta_1=self.beta_1, beta_2=self.beta_2,
                         epsilon=self.epsilon)
-
-    def _own_config(self) -> dict:
-        return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
 
 
 class Lion(Optimizer):
@@ -130,7 +123,7 @@ class Ftrl(Optimizer):
                 **{key: getattr(self, key) for key in _FTRL_NONNEGATIVE}, "beta": self.beta}
 
 
-class Lamb(Optimizer):
+class Lamb(_AdamLike):
     """LAMB (You et al. 2019): Adam's bias-corrected direction `u = m_hat/(sqrt(v_hat)+eps)`
     scaled per tensor by the trust ratio `||w||/||u||`. (Keras has no "lamb" string.)
 
@@ -140,20 +133,12 @@ class Lamb(Optimizer):
         **kwargs: the shared `Optimizer` arguments.
     """
 
-    def __init__(self, learning_rate: Any = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
-                 epsilon: float = 1e-7, **kwargs: Any):
-        super().__init__(learning_rate=learning_rate, **kwargs)
-        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
-
     def _slot_groups(self):
         return (("momentum", "velocity"),)
 
     def _update_var(self, g, w, slots, lr, step, shared):
         return R.lamb(g, w, slots, lr, step, beta_1=self.beta_1, beta_2=self.beta_2,
                       epsilon=self.epsilon)
-
-    def _own_config(self) -> dict:
-        return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
 
 
 class Adafactor(Optimizer):

@@ -211,7 +211,20 @@ class Adagrad(Optimizer):
                 "epsilon": self.epsilon}
 
 
-class Nadam(Optimizer):
+class _AdamLike(Optimizer):
+    """Shared constructor and config of the optimizers whose own arguments are exactly
+    Keras's `beta_1=0.9, beta_2=0.999, epsilon=1e-7` (Nadam, Adamax, Lamb)."""
+
+    def __init__(self, learning_rate: Any = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
+                 epsilon: float = 1e-7, **kwargs: Any):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+
+    def _own_config(self) -> dict:
+        return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
+
+
+class Nadam(_AdamLike):
     """Nesterov-accelerated Adam (Dozat 2016) with Keras's momentum schedule
     `u_t = beta_1*(1 - 0.5*0.96^t)` and its running product `u_product` (one scalar for the
     whole optimizer, the last of `variables`).
@@ -221,11 +234,6 @@ class Nadam(Optimizer):
         beta_1: 0.9.  beta_2: 0.999.  epsilon: 1e-7.
         **kwargs: the shared `Optimizer` arguments.
     """
-
-    def __init__(self, learning_rate: Any = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
-                 epsilon: float = 1e-7, **kwargs: Any):
-        super().__init__(learning_rate=learning_rate, **kwargs)
-        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
 
     def _slot_groups(self):
         return (("momentum", "velocity"),)
@@ -241,5 +249,3 @@ class Nadam(Optimizer):
         return R.nadam(g, w, slots, lr, step, beta_1=self.beta_1, beta_2=self.beta_2,
                        epsilon=self.epsilon, u_product=shared["u_product"])
 
-    def _own_config(self) -> dict:
-        return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}

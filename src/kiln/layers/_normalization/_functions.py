@@ -8,31 +8,18 @@ operation, so the float32 rounding matches.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import jax
 import jax.numpy as jnp
 
 from ... import _config, initializers, regularizers
+from ...constraints import get as get_constraint  # noqa: F401  (shared by the layer files)
 
 Axes = int | Sequence[int]
 
 
-
 # -- shared helpers for weight arguments ---------------------------------------------------------
-def get_constraint(identifier: Any) -> Callable | None:
-    """A constraint from None, a callable, or a name/config understood by `kiln.constraints`."""
-    if identifier is None or callable(identifier):
-        return identifier
-    try:
-        from ... import constraints  # type: ignore[attr-defined]
-    except ImportError:
-        raise ValueError(
-            f"Constraint {identifier!r} cannot be resolved: kiln has no constraints module "
-            "yet. Pass a callable `f(weight) -> weight` instead.") from None
-    return constraints.get(identifier)
-
-
 def rebuild_weight_args(config: dict[str, Any]) -> dict[str, Any]:
     """Turns serialized `*_initializer` / `*_regularizer` / `*_constraint` entries of a layer
     config back into objects (the inverse of `_serialize` in `get_config`)."""
