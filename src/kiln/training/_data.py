@@ -125,6 +125,79 @@ def class_weights_to_sample_weights(y: Any, class_weight: dict, sw: Any) -> np.n
     return weights if sw is None else weights * np.asarray(sw, np.float32)
 
 
+# XLA's CPU client shares a NumPy buffer instead of copying it only when the buffer starts on
+# a 64-byte boundary; NumPy's large arrays usually start 16 bytes past one.
+_XLA_CPU_ALIGNMENT = 64
+# Below this size a copy is cheaper than a program specialised to a window's offset.
+_SHARE_MIN_BYTES = 1 << 20
+
+
+@jax.tree_util.register_pytree_node_class
+class SharedRows:
+    """A NumPy array's memory, seen by XLA on the CPU without a copy.
+
+    `flat` is a one-dimensional device array over the array's bytes, starting up to 63 bytes
+    earlier, at the 64-byte boundary XLA needs (those bytes lie on the same memory page and
+    are never read as data). `offset` is where the array's first element sits in `flat` and
+    `shape` its shape. Indexing with row indices gathers whole rows: `view[idx]` equals
+    `array[idx]` for a one-dimensional integer `idx`.
+    """
+
+    def __init__(self, flat: Any, offset: int, shape: tuple):
+        self.flat, self.offset, self.shape = flat, offset, tuple(shape)
+
+    def tree_flatten(self) -> tuple:
+        return (self.flat,), (self.offset, self.shape)
+
+    @classmethod
+    def tree_unflatten(cls, aux: tuple, children: tuple) -> "SharedRows":
+        return cls(children[0], *aux)
+
+    def __getitem__(self, idx: Any) -> Any:
+        row = math.prod(self.shape[1:])
+        starts = self.offset + jax.numpy.asarray(idx, jax.numpy.int32) * row
+        rows = jax.vmap(lambda s: jax.lax.dynamic_slice(self.flat, (s,), (row,)))(starts)
+        return rows.reshape(tuple(np.shape(idx)) + self.shape[1:])
+
+
+class _Window:
+    """Exposes `count` elements from address `addr` as an array; keeps `owner` alive."""
+
+    def __init__(self, owner: np.ndarray, addr: int, count: int):
+        self.owner = owner
+        self.__array_interface__ = {"data": (addr, True), "shape": (count,),
+                                    "typestr": owner.dtype.str, "version": 3}
+
+
+def _share(a: np.ndarray) -> Any:
+    """`a` on the CPU device without copying it, or None where XLA would need a copy."""
+    if (not isinstance(a, np.ndarray) or not a.flags.c_contiguous or a.ndim == 0
+            or a.nbytes < _SHARE_MIN_BYTES or a.size >= 2**31 - _XLA_CPU_ALIGNMENT
+            or jax.dtypes.canonicalize_dtype(a.dtype) != a.dtype):  # e.g. float64 -> float32
+        return None
+    addr = a.ctypes.data
+    pad = addr % _XLA_CPU_ALIGNMENT
+    if pad % a.itemsize:
+        return None
+    window = np.asarray(_Window(a, addr - pad, pad // a.itemsize + a.size))
+    flat = jax.device_put(window, may_alias=True)
+    if flat.unsafe_buffer_pointer() != addr - pad:  # XLA copied after all: plain array
+        return None
+    return SharedRows(flat, pad // a.itemsize, a.shape)
+
+
+def to_device(data: Any) -> Any:
+    """Puts a structure of arrays on the default device once. On the CPU, large NumPy arrays
+    are shared rather than copied (see SharedRows), so a fit holds one copy of its data."""
+    if jax.default_backend() != "cpu":
+        return jax.device_put(data)
+
+    def put(a: Any) -> Any:
+        shared = _share(a)
+        return shared if shared is not None else jax.device_put(a)
+    return jax.tree_util.tree_map(put, data)
+
+
 class ArrayPlan:
     """Batches of in-memory arrays: device-resident data plus per-call index blocks."""
 
@@ -136,7 +209,7 @@ class ArrayPlan:
         nbytes = sum(np.asarray(a).nbytes for a in jax.tree_util.tree_leaves(data))
         self.on_device = nbytes <= DEVICE_DATA_LIMIT_BYTES
         self.host = data
-        self.data = jax.device_put(data) if self.on_device else None
+        self.data = to_device(data) if self.on_device else None
         full = math.ceil(self.n / batch_size)
         self.steps = full if steps is None else int(steps)
 

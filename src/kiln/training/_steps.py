@@ -15,6 +15,7 @@ import jax.numpy as jnp
 
 from .._variables import bind
 from ..layers import _context
+from ._data import SharedRows
 
 _capture = threading.local()
 
@@ -106,13 +107,14 @@ class Runner:
         """(total loss, (y_pred, new non-trainable state, per-output losses))."""
         x, y, sw = batch
         with bind(self._bound(params, state)) as scope, \
-                _context.call_context(training=training, key=key):
+                _context.call_context(training=training, key=key) as ctx:
             y_pred = self.model(x, training=training)
             _capture.per_output = []
             try:
                 loss = self.model.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sw,
                                                training=training)
                 per_output = _capture.per_output
+                _capture.key_uses = ctx.counter
             finally:
                 del _capture.per_output
                 self.model._clear_losses()
@@ -140,14 +142,19 @@ class Runner:
         return ms
 
     def train_step(self, ts: TrainState, batch: tuple) -> TrainState:
-        key, sub = jax.random.split(jax.random.wrap_key_data(ts.key))
+        key = jax.random.wrap_key_data(ts.key)
         grad_fn = jax.value_and_grad(self.loss_and_updates, has_aux=True)
-        (loss, (y_pred, state, per_output)), grads = grad_fn(ts.params, ts.state, batch, True, sub)
+        _capture.key_uses = 0
+        (loss, (y_pred, state, per_output)), grads = grad_fn(ts.params, ts.state, batch, True, key)
+        # Random layers drew fold_in(key, 1), fold_in(key, 2), ...; the next step's key is
+        # fold_in(key, 0). A model that drew none keeps its key: no hashing per step.
+        new_key = ts.key if not _capture.key_uses else jax.random.key_data(
+            jax.random.fold_in(key, 0))
         params, opt_state = self.spec.optimizer.apply(grads, ts.params, ts.opt_state)
         for path, constraint in self.constraints.items():
             params[path] = constraint(params[path])
         ms = self.update_metrics(ts.metric_state, batch, y_pred, loss, per_output)
-        return TrainState(params, state, opt_state, ms, jax.random.key_data(key))
+        return TrainState(params, state, opt_state, ms, new_key)
 
     def test_step(self, ts: TrainState, batch: tuple) -> TrainState:
         loss, (y_pred, _, per_output) = self.loss_and_updates(ts.params, ts.state, batch, False,
@@ -168,38 +175,45 @@ class Runner:
         """`(ts, data, idx, n_valid) -> (ts, logs)`: up to `k` steps in one compiled program.
 
         `data` holds whole arrays on the device and `idx` the `[k, batch]` sample indices of
-        each step (the batches are gathered inside the program); with `idx=None`, `data` is
-        already stacked as `[k, batch, ...]`. Only the first `n_valid` steps run (a dynamic
-        value), so one program serves every call of an epoch, the shorter last one included.
-        With `k == 1` the step runs directly, without a loop around it.
+        each step; each step gathers its own batch inside the loop. With `idx=None`, `data` is
+        already stacked as `[k, batch, ...]`. The loop runs `n_valid` times (a dynamic value),
+        so one program serves every call of an epoch, the shorter last one included, and the
+        padding of a short call is never computed. With `k == 1` the step runs directly.
         """
         def run(ts: TrainState, data: Any, idx: Any, n_valid: Any) -> tuple:
-            batches = _gather(data, idx)
-            if _leading(batches) == 1:
-                ts = step(ts, jax.tree_util.tree_map(lambda a: a[0], batches))
+            if _steps_in(data, idx) == 1:
+                ts = step(ts, _batch(data, idx, 0))
             else:
-                def body(carry: TrainState, item: tuple) -> tuple:
-                    i, batch = item
-                    return jax.lax.cond(i < n_valid, step, lambda c, _: c, carry, batch), None
-                ts, _ = jax.lax.scan(body, ts, (jnp.arange(_leading(batches)), batches))
+                ts = jax.lax.fori_loop(0, jnp.asarray(n_valid, jnp.int32),
+                                       lambda i, carry: step(carry, _batch(data, idx, i)), ts)
             return ts, self.results(ts.metric_state)
         return run
 
     def multi_predict(self) -> Callable:
         """`(ts, data, idx) -> outputs` stacked `[k, batch, ...]` (the host drops padding)."""
         def run(ts: TrainState, data: Any, idx: Any) -> Any:
-            batches = _gather(data, idx)
-            if _leading(batches) == 1:
-                out = self.predict_step(ts, jax.tree_util.tree_map(lambda a: a[0], batches))
+            k = _steps_in(data, idx)
+            if k == 1:
+                out = self.predict_step(ts, _batch(data, idx, 0))
                 return jax.tree_util.tree_map(lambda a: a[None], out)
-            _, out = jax.lax.scan(lambda carry, x: (carry, self.predict_step(ts, x)), 0, batches)
+            _, out = jax.lax.scan(
+                lambda carry, i: (carry, self.predict_step(ts, _batch(data, idx, i))),
+                0, jnp.arange(k))
             return out
         return run
 
 
-def _gather(data: Any, idx: Any) -> Any:
-    return data if idx is None else jax.tree_util.tree_map(lambda a: a[idx], data)
+def _steps_in(data: Any, idx: Any) -> int:
+    return (idx if idx is not None else jax.tree_util.tree_leaves(data)[0]).shape[0]
 
 
-def _leading(tree: Any) -> int:
-    return jax.tree_util.tree_leaves(tree)[0].shape[0]
+def _batch(data: Any, idx: Any, i: Any) -> Any:
+    """Step `i`'s batch: rows `idx[i]` of the device-resident arrays, or slice `i` of a stack."""
+    if idx is None:
+        return jax.tree_util.tree_map(lambda a: a[i], data)
+    rows = idx[i]
+    return jax.tree_util.tree_map(lambda a: a[rows], data, is_leaf=_is_shared)
+
+
+def _is_shared(a: Any) -> bool:
+    return isinstance(a, SharedRows)
