@@ -63,23 +63,33 @@ def compute_fans(shape: Shape, input_axes: Sequence[int] | None = None,
 def normal(key: jax.Array, shape: Shape, dtype: Any = None, mean: float = 0.0,
            stddev: float = 1.0) -> jax.Array:
     """`mean + stddev * N(0, 1)` samples."""
-    z = jax.random.normal(key, standardize_shape(shape), dtype=standardize_dtype(dtype))
+    shape = standardize_shape(shape)
+    z = jax.random.normal(key, _flat(shape), dtype=standardize_dtype(dtype)).reshape(shape)
     return z * stddev + mean
 
 
 def truncated_normal(key: jax.Array, shape: Shape, dtype: Any = None, mean: float = 0.0,
                      stddev: float = 1.0) -> jax.Array:
     """`mean + stddev * z`, `z` a unit normal truncated to `[-2, 2]` (as Keras)."""
-    z = jax.random.truncated_normal(key, -2.0, 2.0, standardize_shape(shape),
-                                    dtype=standardize_dtype(dtype))
+    shape = standardize_shape(shape)
+    z = jax.random.truncated_normal(key, -2.0, 2.0, _flat(shape),
+                                    dtype=standardize_dtype(dtype)).reshape(shape)
     return z * stddev + mean
 
 
 def uniform(key: jax.Array, shape: Shape, dtype: Any = None, minval: float = 0.0,
             maxval: float = 1.0) -> jax.Array:
     """Samples from `U[minval, maxval)`."""
-    return jax.random.uniform(key, standardize_shape(shape), dtype=standardize_dtype(dtype),
-                              minval=minval, maxval=maxval)
+    shape = standardize_shape(shape)
+    return jax.random.uniform(key, _flat(shape), dtype=standardize_dtype(dtype),
+                              minval=minval, maxval=maxval).reshape(shape)
+
+
+def _flat(shape: tuple[int, ...]) -> tuple[int]:
+    # jax.random draws element i of any shape from counter i (row-major), so a flat draw
+    # reshaped gives the same numbers as Keras's shaped draw. XLA CPU compiles the flat one
+    # much faster for some shapes (a (128, 10) kernel: 0.42 s shaped, 0.10 s flat).
+    return (math.prod(shape),)
 
 
 def variance_scaling(key: jax.Array, shape: Shape, dtype: Any = None, scale: float = 1.0,
