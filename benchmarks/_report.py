@@ -9,9 +9,9 @@ import platform
 import statistics
 from typing import Any, Callable
 
-KILN_ROWS = {"kiln": "kiln", "kiln-auto": "kiln (spe=auto)"}
+KILN_ROWS = {"kiln": "kiln", "kiln-spe1": "kiln (spe=1)"}
 PEERS = ["keras", "jax-jit", "jax-scan", "torch"]
-IMPORT_LIBRARY = {"kiln": "kiln", "kiln-auto": "kiln", "keras": "keras", "jax-jit": "jax",
+IMPORT_LIBRARY = {"kiln": "kiln", "kiln-spe1": "kiln", "keras": "keras", "jax-jit": "jax",
                   "jax-scan": "jax", "torch": "torch"}
 
 
@@ -121,7 +121,7 @@ def import_times(results: list[dict]) -> dict[str, float]:
 
 def _imports(results: list[dict]) -> list[str]:
     times = import_times(results)
-    counts = {lib: sum(1 for r in results if IMPORT_LIBRARY[r["contender"]] == lib
+    counts = {lib: sum(r.get("rounds", 1) for r in results if IMPORT_LIBRARY[r["contender"]] == lib
                        and lib in r.get("import_s", {})) for lib in times}
     optax = [r["import_s"]["optax"] for r in results if "optax" in r.get("import_s", {})]
     rows = [[lib, _fmt(times[lib]), str(counts[lib]), _fmt(_ratio(times.get("kiln"), times[lib]))]
@@ -148,7 +148,7 @@ def _ratios(results: list[dict], configs: dict) -> list[str]:
     for name in configs:
         for kiln, label in KILN_ROWS.items():
             k = _get(results, kiln, name)
-            for peer in PEERS + (["kiln"] if kiln == "kiln-auto" else []):
+            for peer in PEERS + (["kiln"] if kiln == "kiln-spe1" else []):
                 p = _get(results, peer, name)
                 if (kiln, name) not in ran or (peer, name) not in ran:
                     continue

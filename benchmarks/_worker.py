@@ -27,7 +27,7 @@ import _common  # noqa: E402
 # contender -> (modules whose import is timed, runner)
 CONTENDERS = {
     "kiln": ("kiln",),
-    "kiln-auto": ("kiln",),
+    "kiln-spe1": ("kiln",),
     "keras": ("keras",),
     "jax-jit": ("jax", "optax"),
     "jax-scan": ("jax", "optax"),
@@ -46,10 +46,10 @@ def _timed_imports(names: tuple[str, ...]) -> dict[str, float]:
 
 
 def _run(contender: str, cfg: _common.Config, x: np.ndarray, y: np.ndarray) -> dict:
-    if contender in ("kiln", "kiln-auto", "keras"):
+    if contender in ("kiln", "kiln-spe1", "keras"):
         from _contenders import keras_api
         module = sys.modules["kiln" if contender.startswith("kiln") else "keras"]
-        spe = "auto" if contender == "kiln-auto" else None
+        spe = 1 if contender == "kiln-spe1" else None
         return keras_api.run(module, cfg, x, y, steps_per_execution=spe)
     runner = {"jax-jit": "jax_jit", "jax-scan": "jax_scan", "torch": "torch_eager"}[contender]
     return importlib.import_module(f"_contenders.{runner}").run(cfg, x, y)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -28,8 +29,8 @@ sys.path.insert(0, str(HERE))
 import _common  # noqa: E402
 import _report  # noqa: E402
 
-CONTENDERS = ["kiln", "kiln-auto", "keras", "jax-jit", "jax-scan", "torch"]
-JAX_CONTENDERS = {"kiln", "kiln-auto", "keras", "jax-jit", "jax-scan"}  # get --xla-flags
+CONTENDERS = ["kiln", "kiln-spe1", "keras", "jax-jit", "jax-scan", "torch"]
+JAX_CONTENDERS = {"kiln", "kiln-spe1", "keras", "jax-jit", "jax-scan"}  # get --xla-flags
 MARKER = "BENCH_JSON "
 
 
@@ -49,6 +50,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
                              "\"--xla_cpu_use_xnnpack=true\"")
     parser.add_argument("--output", default=str(HERE / "RESULTS.md"),
                         help="where to write the Markdown report (default: benchmarks/RESULTS.md)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="run every (contender, config) this many times, in alternating "
+                             "order, and merge them (default 3; 1 in --quick)")
     parser.add_argument("--timeout", type=float, default=300.0,
                         help="seconds allowed per subprocess (default 300)")
     return parser.parse_args(_join_xla_flags(sys.argv[1:] if argv is None else argv))
@@ -130,6 +134,37 @@ def run_worker(contender: str, configs: list[str], quick: bool, timeout: float,
                              "error": error, "wall_s": wall} for c in configs]
 
 
+def merge_rounds(runs: list[dict]) -> list[dict]:
+    """One record per (contender, config) from its rounds: best epoch and best predict pass
+    over all rounds, median epoch over all timed epochs, median time to first epoch, the
+    highest peak RSS. A (contender, config) with a failed round keeps that failure."""
+    groups: dict[tuple, list[dict]] = {}
+    for r in runs:
+        groups.setdefault((r["contender"], r["config"]["name"]), []).append(r)
+    merged = []
+    for group in groups.values():
+        failed = [r for r in group if not r.get("ok")]
+        if failed or len(group) == 1:
+            merged.append((failed or group)[0] | {"rounds": len(group)})
+            continue
+        timed = [t for r in group for t in r["epoch_times_s"][1:]]
+        firsts = [r["time_to_first_epoch_s"] for r in group]
+        merged.append(group[-1] | {
+            "rounds": len(group),
+            "epoch_times_s": [r["epoch_times_s"] for r in group],
+            "first_epochs_s": firsts,
+            "time_to_first_epoch_s": statistics.median(firsts),
+            "best_epoch_s": min(timed),
+            "median_epoch_s": statistics.median(timed),
+            "predict_best_s": min(r["predict_best_s"] for r in group),
+            "peak_rss_mb": max(r["peak_rss_mb"] for r in group),
+            "import_s": {lib: statistics.median(r["import_s"][lib] for r in group
+                                                if lib in r.get("import_s", {}))
+                         for lib in group[0].get("import_s", {})},
+        })
+    return merged
+
+
 def _plan(contenders: list[str], config_names: list[str], configs: dict,
           quick: bool) -> list[tuple[str, list[str]]]:
     """Subprocesses to run: one per (contender, config); in --quick one per contender.
@@ -157,14 +192,21 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     machine = _report.machine_info()
     machine["xla_flags"] = _xla_env(args.xla_flags).get("XLA_FLAGS", "")
-    results = []
-    for contender, names in _plan(contenders, config_names, configs, args.quick):
-        print(f"[bench] {contender:10s} {','.join(names)} ...", end=" ", file=sys.stderr, flush=True)
-        batch = run_worker(contender, names, args.quick, args.timeout, args.xla_flags)
-        print(" ".join(f"{r['config']['name']}: " + (f"{r['median_epoch_s']:.3f} s/epoch"
-                        if r.get("ok") else f"FAILED ({r.get('error')})") for r in batch)
-              + f" [{batch[0]['wall_s']:.0f} s]", file=sys.stderr, flush=True)
-        results += batch
+    rounds = 1 if args.quick else max(1, args.rounds)
+    machine["rounds"] = rounds
+    plan = _plan(contenders, config_names, configs, args.quick)
+    runs: list[dict] = []
+    for round_ in range(rounds):
+        # Alternate the order, so slow drifts of the machine fall on every contender alike.
+        for contender, names in (plan if round_ % 2 == 0 else plan[::-1]):
+            print(f"[bench] round {round_ + 1}/{rounds} {contender:10s} {','.join(names)} ...",
+                  end=" ", file=sys.stderr, flush=True)
+            batch = run_worker(contender, names, args.quick, args.timeout, args.xla_flags)
+            print(" ".join(f"{r['config']['name']}: " + (f"{r['best_epoch_s']:.3f} s/epoch"
+                            if r.get("ok") else f"FAILED ({r.get('error')})") for r in batch)
+                  + f" [{batch[0]['wall_s']:.0f} s]", file=sys.stderr, flush=True)
+            runs += batch
+    results = merge_rounds(runs)
     order = {c: i for i, c in enumerate(CONTENDERS)}
     results.sort(key=lambda r: order[r["contender"]])  # table rows in a fixed order
     machine["total_wall_s"] = time.perf_counter() - started
