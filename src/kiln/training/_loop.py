@@ -173,18 +173,20 @@ def _example(plan: Any, batch_size: int | None) -> Any:
 
 
 # Rough sustained throughput per platform (flop/s), used only to pick steps_per_execution.
-_FLOP_RATE = {"cpu": 1e11, "gpu": 2e13, "cuda": 2e13, "rocm": 2e13, "tpu": 5e13}
-# "auto" aims at about this much device time per compiled call: long enough that the ~0.1 ms
-# of Python and dispatch per call is amortised, short enough that the progress bar and
-# callbacks still update several times a second.
-AUTO_CALL_SECONDS = 0.02
+_FLOP_RATE = {"cpu": 2e11, "gpu": 2e13, "cuda": 2e13, "rocm": 2e13, "tpu": 5e13}
+# With a live progress bar, "auto" aims at about this much device time per compiled call: the
+# ~0.1-0.5 ms of Python, dispatch and per-call XLA work is amortised, and the bar still moves
+# ten times a second. With nothing reading batch logs, a call runs AUTO_MAX_STEPS steps.
+AUTO_CALL_SECONDS = 0.1
 AUTO_MAX_STEPS = 128
 
 
 def _steps_per_execution(model: Any, session: Any = None, ts: Any = None, example: Any = None,
                          steps: int | None = None, cbs: Any = None) -> int:
-    """The explicit steps_per_execution, or for "auto" a power of two chosen from the
-    compiled forward pass's flop count (1 when user callbacks have batch-level hooks)."""
+    """The explicit steps_per_execution, or for "auto" a power of two: 1 when user callbacks
+    have batch-level hooks (they then see every batch), as many as AUTO_MAX_STEPS when nothing
+    reads batch logs, else what the compiled forward pass's flop count says fills about
+    AUTO_CALL_SECONDS."""
     k = model._compiled.steps_per_execution if model._compiled is not None else "auto"
     if k != "auto":
         return int(k)
@@ -193,25 +195,29 @@ def _steps_per_execution(model: Any, session: Any = None, ts: Any = None, exampl
     key = tuple(np.shape(a) for a in jax.tree_util.tree_leaves(example))
     if key not in session.auto_k:
         session.auto_k[key] = _auto_k(session, ts, example)
-    limit = steps if steps else AUTO_MAX_STEPS
-    return 1 << int(math.log2(max(1, min(session.auto_k[key], limit))))
+    step_seconds, single = session.auto_k[key]
+    if single:
+        return 1
+    live = cbs is None or cbs.needs_batch_logs
+    best = AUTO_CALL_SECONDS / step_seconds if live else AUTO_MAX_STEPS
+    limit = min(steps, AUTO_MAX_STEPS) if steps else AUTO_MAX_STEPS
+    return 1 << int(math.log2(max(1, min(best, limit))))
 
 
-def _auto_k(session: Any, ts: Any, x: Any) -> int:
+def _auto_k(session: Any, ts: Any, x: Any) -> tuple[float, bool]:
+    """(estimated seconds per training step, whether to run one step per call)."""
     try:
         lowered = jax.jit(session.runner.predict_step).lower(ts, x)
         flops = float(lowered.cost_analysis().get("flops", 0.0))
         has_conv = "convolution" in lowered.as_text()
     except Exception:  # cost analysis is best effort; fall back to a safe middle value
-        return 8
+        return AUTO_CALL_SECONDS / 8, False
     platform = jax.devices()[0].platform
-    if platform == "cpu" and has_conv:
-        # XLA CPU leaves the weight-gradient convolutions of a step inside a loop off its
-        # fast path (measured 10-20x slower per step with lax.scan), so conv nets run one
-        # step per call there.
-        return 1
-    step_seconds = max(3.0 * flops / _FLOP_RATE.get(platform, 1e11), 1e-6)
-    return int(min(AUTO_MAX_STEPS, max(1, AUTO_CALL_SECONDS / step_seconds)))
+    # XLA CPU leaves the weight-gradient convolutions of a step inside a loop off its fast
+    # path (measured 10-20x slower per step with lax.scan), so conv nets run one step per
+    # call there.
+    single = platform == "cpu" and has_conv
+    return max(3.0 * flops / _FLOP_RATE.get(platform, 1e11), 1e-6), single
 
 
 def _to_float_logs(logs: dict) -> dict:
