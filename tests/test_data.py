@@ -73,3 +73,14 @@ def test_fit_on_shared_data_matches_fit_on_a_copy():
         _data._SHARE_MIN_BYTES = limit
     np.testing.assert_allclose(shared_loss, copied_loss, rtol=1e-6)
     np.testing.assert_allclose(shared_pred, copied_pred, rtol=1e-6)
+
+
+@cpu_only
+def test_shared_arrays_do_not_count_against_the_device_limit(monkeypatch):
+    big = np.ones((4096, 100), np.float32)
+    small = np.ones((4096,), np.int32)  # 16 KiB: copied
+    monkeypatch.setattr(_data, "DEVICE_DATA_LIMIT_BYTES", small.nbytes)
+    plan = _data.ArrayPlan((big, small, None), 32, False, None, seed=0)
+    assert plan.on_device and isinstance(plan.data[0], _data.SharedRows)
+    monkeypatch.setattr(_data, "DEVICE_DATA_LIMIT_BYTES", small.nbytes - 1)
+    assert not _data.ArrayPlan((big, small, None), 32, False, None, seed=0).on_device

@@ -121,3 +121,19 @@ def test_dropout_training_is_reproducible_with_a_seed(data):
     runs = [_model(dropout=0.5).fit(x, y, batch_size=16, epochs=2, verbose=0).history["loss"]
             for _ in range(2)]
     assert runs[0] == runs[1]
+
+
+def test_auto_keeps_a_streamed_calls_batches_small(data, monkeypatch):
+    """Host-prepared calls stack their batches: "auto" caps them at STREAM_CALL_BYTES."""
+    from kiln.training import _data
+
+    x, y = data
+    model = _model()
+    plan = _data.ArrayPlan((x, y, None), 16, False, None, seed=0)
+    example = (x[:16], y[:16], None)
+    batch_bytes = x[:16].nbytes + y[:16].nbytes
+    monkeypatch.setattr(_loop, "STREAM_CALL_BYTES", 4 * batch_bytes)
+    assert _loop._stream_cap(plan, example, 64, model) == 64       # on the device: no cap
+    plan.on_device = False
+    assert _loop._stream_cap(plan, example, 64, model) == 4
+    assert _loop._stream_cap(plan, example, 64, _model(spe=64)) == 64  # explicit: honoured

@@ -1,9 +1,10 @@
 """From what the user passes to fit/evaluate/predict to batches for the compiled step.
 
-Arrays are checked eagerly, converted once (float64 -> float32, int64 -> int32), and, when they
-fit under `DEVICE_DATA_LIMIT_BYTES`, put on the device once per call: each compiled call then
-receives only the `[k, batch]` indices of its steps. Generators and other iterables are read
-batch by batch on the host.
+Arrays are checked eagerly, converted once (float64 -> float32, int64 -> int32), and put on the
+device once per call when the copy fits under `DEVICE_DATA_LIMIT_BYTES` (on the CPU, large
+arrays are shared with XLA instead of copied, whatever their size): each compiled call then
+receives only the `[k, batch]` indices of its steps. Other arrays, generators and iterables are
+read batch by batch on the host, on a prefetch thread.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from typing import Any, Iterator
 import jax
 import numpy as np
 
-# Data sets up to this many bytes stay on the device for the whole fit. Configurable with the
-# KILN_DEVICE_DATA_LIMIT environment variable (bytes) or by setting this attribute.
+# Data sets whose device copy takes up to this many bytes stay on the device for the whole fit.
+# Configurable with the KILN_DEVICE_DATA_LIMIT environment variable (bytes) or by setting this
+# attribute. Arrays shared on the CPU (SharedRows) cost no copy and do not count.
 DEVICE_DATA_LIMIT_BYTES = int(os.environ.get("KILN_DEVICE_DATA_LIMIT", 2 * 1024**3))
 
 
@@ -186,16 +188,20 @@ def _share(a: np.ndarray) -> Any:
     return SharedRows(flat, pad // a.itemsize, a.shape)
 
 
-def to_device(data: Any) -> Any:
-    """Puts a structure of arrays on the default device once. On the CPU, large NumPy arrays
-    are shared rather than copied (see SharedRows), so a fit holds one copy of its data."""
-    if jax.default_backend() != "cpu":
-        return jax.device_put(data)
-
-    def put(a: Any) -> Any:
-        shared = _share(a)
-        return shared if shared is not None else jax.device_put(a)
-    return jax.tree_util.tree_map(put, data)
+def to_device(data: Any, limit: float = math.inf) -> Any:
+    """Puts a structure of arrays on the default device once, or returns None when that would
+    copy more than `limit` bytes. On the CPU, large NumPy arrays are shared rather than copied
+    (see SharedRows): they cost no memory and do not count against `limit`."""
+    leaves, tree = jax.tree_util.tree_flatten(data)
+    if jax.default_backend() == "cpu":
+        placed = [_share(a) for a in leaves]
+    else:
+        placed = [None] * len(leaves)
+    copied = sum(np.asarray(a).nbytes for a, p in zip(leaves, placed) if p is None)
+    if copied > limit:
+        return None
+    placed = [jax.device_put(a) if p is None else p for a, p in zip(leaves, placed)]
+    return jax.tree_util.tree_unflatten(tree, placed)
 
 
 class ArrayPlan:
@@ -206,10 +212,9 @@ class ArrayPlan:
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.rng = np.random.default_rng(seed)
-        nbytes = sum(np.asarray(a).nbytes for a in jax.tree_util.tree_leaves(data))
-        self.on_device = nbytes <= DEVICE_DATA_LIMIT_BYTES
         self.host = data
-        self.data = to_device(data) if self.on_device else None
+        self.data = to_device(data, limit=DEVICE_DATA_LIMIT_BYTES)
+        self.on_device = self.data is not None
         full = math.ceil(self.n / batch_size)
         self.steps = full if steps is None else int(steps)
 

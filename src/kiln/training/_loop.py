@@ -204,6 +204,22 @@ def _steps_per_execution(model: Any, session: Any = None, ts: Any = None, exampl
     return 1 << int(math.log2(max(1, min(best, limit))))
 
 
+# Host-prepared calls (generators, arrays kept off the device) stack their k batches in one
+# buffer; "auto" keeps that buffer under this size.
+STREAM_CALL_BYTES = 64 * 1024**2
+
+
+def _stream_cap(plan: Any, example: Any, k: int, model: Any) -> int:
+    """`k`, lowered for streamed data so a call's stacked batches stay under STREAM_CALL_BYTES
+    (only when "auto" chose it: an explicit steps_per_execution is honoured)."""
+    explicit = model._compiled is not None and model._compiled.steps_per_execution != "auto"
+    if explicit or (isinstance(plan, _data.ArrayPlan) and plan.on_device):
+        return k
+    batch = sum(np.asarray(a).nbytes for a in jax.tree_util.tree_leaves(example))
+    fits = max(1, STREAM_CALL_BYTES // max(1, batch))
+    return min(k, 1 << int(math.log2(fits)))
+
+
 def _auto_k(session: Any, ts: Any, x: Any) -> tuple[float, bool]:
     """(estimated seconds per training step, whether to run one step per call)."""
     try:
@@ -294,7 +310,8 @@ def fit(model: Any, x: Any = None, y: Any = None, batch_size: int | None = None,
     cbs = callbacks_mod.CallbackList(callbacks, add_history=True, add_progbar=verbose != 0,
                                      model=model, verbose=verbose, epochs=epochs, steps=steps)
     model.stop_training = False
-    k = _steps_per_execution(model, session, session.ts, example[0], steps, cbs)
+    k = _stream_cap(plan, example, _steps_per_execution(model, session, session.ts, example[0],
+                                                        steps, cbs), model)
     logs: dict = {}
     cbs.on_train_begin()
     try:
@@ -380,8 +397,9 @@ def _evaluate_plan(model: Any, session: Any, plan: Any, callbacks: Any, verbose:
     cbs = callbacks_mod.CallbackList(callbacks, add_progbar=verbose != 0, model=model,
                                      verbose=verbose, epochs=1, steps=plan.steps)
     eval_session = _EvalSession(session, ts)
-    k = _steps_per_execution(model, session, ts, _example(plan, plan_batch_size(plan))[0],
-                             plan.steps, cbs)
+    example = _example(plan, plan_batch_size(plan))
+    k = _stream_cap(plan, example, _steps_per_execution(model, session, ts, example[0],
+                                                        plan.steps, cbs), model)
     cbs.on_test_begin()
     logs, _ = _run_calls(session.test_fn, eval_session, plan, k, cbs, "test",
                          model._compiled.run_eagerly)
@@ -447,7 +465,8 @@ def predict(model: Any, x: Any, batch_size: int | None = None, verbose: Any = "a
                                      verbose=verbose, epochs=1, steps=plan.steps)
     cbs.on_predict_begin()
     chunks, step = [], 0
-    k = _steps_per_execution(model, session, ts, example, plan.steps, cbs)
+    k = _stream_cap(plan, example, _steps_per_execution(model, session, ts, example,
+                                                        plan.steps, cbs), model)
     for kk, data, idx in _batches(plan, k):
         cbs.on_predict_batch_begin(step)
         out = session.predict_fn(ts, data, idx)
