@@ -84,3 +84,24 @@ def test_shared_arrays_do_not_count_against_the_device_limit(monkeypatch):
     assert plan.on_device and isinstance(plan.data[0], _data.SharedRows)
     monkeypatch.setattr(_data, "DEVICE_DATA_LIMIT_BYTES", small.nbytes - 1)
     assert not _data.ArrayPlan((big, small, None), 32, False, None, seed=0).on_device
+
+
+@cpu_only
+def test_streamed_calls_are_staged_in_page_aligned_memory_xla_shares(monkeypatch):
+    """Off-device data is gathered per call into a fresh mapping (returned to the system when
+    freed, unlike glibc's heap) that XLA takes without a second copy."""
+    big = _data._fresh((64, 1024, 8), np.float32)
+    assert big.ctypes.data % 4096 == 0 and big.flags.writeable
+    rng = np.random.default_rng(2)
+    x = rng.random((4096, 100)).astype(np.float32)
+    y = rng.integers(0, 3, 4096).astype(np.int32)
+    monkeypatch.setattr(_data, "DEVICE_DATA_LIMIT_BYTES", 0)
+    monkeypatch.setattr(_data, "_share", lambda a: None)
+    plan = _data.ArrayPlan((x, y, None), 1024, True, None, seed=0)
+    assert not plan.on_device
+    (kk, (bx, by, _), idx), *_ = plan.epoch(4)
+    assert kk == 4 and idx is None and bx.shape == (4, 1024, 100)
+    assert bx.unsafe_buffer_pointer() % 4096 == 0  # the staging buffer itself: no copy
+    perm = np.random.default_rng(0).permutation(4096)  # the plan's first epoch order
+    np.testing.assert_array_equal(np.asarray(bx), x[perm].reshape(4, 1024, 100))
+    np.testing.assert_array_equal(np.asarray(by), y[perm].reshape(4, 1024))

@@ -10,6 +10,7 @@ read batch by batch on the host, on a prefetch thread.
 from __future__ import annotations
 
 import math
+import mmap
 import os
 from typing import Any, Iterator
 
@@ -253,7 +254,8 @@ class ArrayPlan:
             if self.on_device:
                 yield kk, self.data, idx
             else:
-                yield kk, jax.device_put(take(self.host, idx)), None
+                yield kk, _staged(lambda a, i=idx: np.take(a, i, axis=0, out=_fresh(
+                    i.shape + a.shape[1:], a.dtype)), self.host), None
 
 
 class IterablePlan:
@@ -312,7 +314,29 @@ def _shapes(batch: Any) -> Any:
 def _stack(group: list, k: int) -> Any:
     """Stacks batches as `[k, ...]`, padding a short group with its last batch (skipped)."""
     group = group + [group[-1]] * (k - len(group))
-    return jax.device_put(jax.tree_util.tree_map(lambda *a: np.stack(a), *group))
+
+    def stack(*parts: np.ndarray) -> np.ndarray:
+        parts = [np.asarray(p) for p in parts]
+        return np.stack(parts, out=_fresh((len(parts),) + parts[0].shape,
+                                          np.result_type(*parts)))
+    return _staged(stack, *group)
+
+
+def _staged(build: Any, *trees: Any) -> Any:
+    """`build` applied leaf-wise to `trees` on the host, then handed to the device."""
+    return jax.device_put(jax.tree_util.tree_map(build, *trees), may_alias=True)
+
+
+def _fresh(shape: tuple, dtype: Any) -> np.ndarray:
+    """An empty host array for one call's batches. A large one gets its own memory mapping:
+    it goes back to the system when freed (glibc keeps freed blocks of ~10 MB in its heaps,
+    and a streamed fit then grew by most of an epoch's data each epoch), and it is page
+    aligned, so XLA's CPU client takes it without a copy."""
+    count = math.prod(shape)
+    nbytes = count * np.dtype(dtype).itemsize
+    if nbytes < _SHARE_MIN_BYTES:
+        return np.empty(shape, dtype)
+    return np.frombuffer(mmap.mmap(-1, nbytes), dtype=dtype, count=count).reshape(shape)
 
 
 def is_iterable_source(x: Any) -> bool:
