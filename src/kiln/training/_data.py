@@ -133,6 +133,8 @@ def class_weights_to_sample_weights(y: Any, class_weight: dict, sw: Any) -> np.n
 _XLA_CPU_ALIGNMENT = 64
 # Below this size a copy is cheaper than a program specialised to a window's offset.
 _SHARE_MIN_BYTES = 1 << 20
+# Host batches from this size up get a memory mapping of their own (see _fresh).
+_MAPPED_MIN_BYTES = 1 << 20
 
 
 @jax.tree_util.register_pytree_node_class
@@ -334,7 +336,7 @@ def _fresh(shape: tuple, dtype: Any) -> np.ndarray:
     aligned, so XLA's CPU client takes it without a copy."""
     count = math.prod(shape)
     nbytes = count * np.dtype(dtype).itemsize
-    if nbytes < _SHARE_MIN_BYTES:
+    if nbytes < _MAPPED_MIN_BYTES:
         return np.empty(shape, dtype)
     return np.frombuffer(mmap.mmap(-1, nbytes), dtype=dtype, count=count).reshape(shape)
 
