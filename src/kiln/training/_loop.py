@@ -204,6 +204,13 @@ def _steps_per_execution(model: Any, session: Any = None, ts: Any = None, exampl
     return 1 << int(math.log2(max(1, min(best, limit))))
 
 
+def _steps_per_call(model: Any, session: Any, ts: Any, plan: Any, batch: Any, x: Any,
+                    cbs: Any) -> int:
+    """Steps per compiled call for `plan`, whose first batch is `batch` (with inputs `x`)."""
+    k = _steps_per_execution(model, session, ts, x, plan.steps, cbs)
+    return _stream_cap(plan, batch, k, model)
+
+
 # Host-prepared calls (generators, arrays kept off the device) stack their k batches in one
 # buffer; "auto" keeps that buffer under this size.
 STREAM_CALL_BYTES = 64 * 1024**2
@@ -310,8 +317,7 @@ def fit(model: Any, x: Any = None, y: Any = None, batch_size: int | None = None,
     cbs = callbacks_mod.CallbackList(callbacks, add_history=True, add_progbar=verbose != 0,
                                      model=model, verbose=verbose, epochs=epochs, steps=steps)
     model.stop_training = False
-    k = _stream_cap(plan, example, _steps_per_execution(model, session, session.ts, example[0],
-                                                        steps, cbs), model)
+    k = _steps_per_call(model, session, session.ts, plan, example, example[0], cbs)
     logs: dict = {}
     cbs.on_train_begin()
     try:
@@ -398,8 +404,7 @@ def _evaluate_plan(model: Any, session: Any, plan: Any, callbacks: Any, verbose:
                                      verbose=verbose, epochs=1, steps=plan.steps)
     eval_session = _EvalSession(session, ts)
     example = _example(plan, plan_batch_size(plan))
-    k = _stream_cap(plan, example, _steps_per_execution(model, session, ts, example[0],
-                                                        plan.steps, cbs), model)
+    k = _steps_per_call(model, session, ts, plan, example, example[0], cbs)
     cbs.on_test_begin()
     logs, _ = _run_calls(session.test_fn, eval_session, plan, k, cbs, "test",
                          model._compiled.run_eagerly)
@@ -465,8 +470,7 @@ def predict(model: Any, x: Any, batch_size: int | None = None, verbose: Any = "a
                                      verbose=verbose, epochs=1, steps=plan.steps)
     cbs.on_predict_begin()
     chunks, step = [], 0
-    k = _stream_cap(plan, example, _steps_per_execution(model, session, ts, example,
-                                                        plan.steps, cbs), model)
+    k = _steps_per_call(model, session, ts, plan, example, example, cbs)
     for kk, data, idx in _batches(plan, k):
         cbs.on_predict_batch_begin(step)
         out = session.predict_fn(ts, data, idx)
