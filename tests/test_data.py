@@ -105,3 +105,14 @@ def test_streamed_calls_are_staged_in_page_aligned_memory_xla_shares(monkeypatch
     perm = np.random.default_rng(0).permutation(4096)  # the plan's first epoch order
     np.testing.assert_array_equal(np.asarray(bx), x[perm].reshape(4, 1024, 100))
     np.testing.assert_array_equal(np.asarray(by), y[perm].reshape(4, 1024))
+
+
+def test_validation_split_takes_views_not_copies():
+    x = np.arange(40, dtype=np.float32).reshape(10, 4)
+    y = np.arange(10, dtype=np.int32)
+    (tx, ty, tsw), (vx, vy, vsw) = _data.split_validation(x, y, None, 0.3)
+    np.testing.assert_array_equal(tx, x[:7])
+    np.testing.assert_array_equal(vy, y[7:])
+    assert tsw is None and vsw is None
+    assert all(np.shares_memory(part, whole) for part, whole in
+               ((tx, x), (vx, x), (ty, y), (vy, y)))
