@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import kiln.metrics as km
-from kiln._metrics import (_at_thresholds, _correlation, _fscore, _iou, _probabilistic,
+from kiln.metrics import (_at_thresholds, _correlation, _fscore, _iou, _probabilistic,
                            _regression_extra)
 
 

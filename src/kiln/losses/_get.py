@@ -1,47 +1,15 @@
-"""Losses with Keras 3's names, arguments and numbers.
-
-Each loss is a per-sample pure function (`binary_crossentropy(y_true, y_pred, ...)` returns one
-value per sample) plus a class (`BinaryCrossentropy(...)`), a `LossFunctionWrapper` around that
-function which casts inputs, applies `sample_weight` and reduces. `get(identifier)` resolves
-strings exactly as Keras does (case-sensitive, with the aliases `mse`, `mae`, `bce`, ...).
-
-Example:
-    >>> import kiln.losses as losses
-    >>> float(losses.get("mse")([[1.0], [2.0]], [[1.0], [4.0]])[1])
-    4.0
-    >>> float(losses.MeanSquaredError()([1.0, 2.0], [[1.0], [4.0]]))
-    2.0
-"""
+"""Name resolution for `kiln.losses`: `get`, `names`, `serialize`, `deserialize`."""
 
 from __future__ import annotations
 
 import inspect
 from typing import Any, Callable
 
-from ._losses._base import Loss, LossFunctionWrapper
-from ._losses._classes import (
+from ._base import Loss, LossFunctionWrapper
+from ._classes import (
     LOSS_CLASSES,
-    BinaryCrossentropy,
-    BinaryFocalCrossentropy,
-    CategoricalCrossentropy,
-    CategoricalFocalCrossentropy,
-    CategoricalHinge,
-    CosineSimilarity,
-    Dice,
-    Hinge,
-    Huber,
-    KLDivergence,
-    LogCosh,
-    MeanAbsoluteError,
-    MeanAbsolutePercentageError,
-    MeanSquaredError,
-    MeanSquaredLogarithmicError,
-    Poisson,
-    SparseCategoricalCrossentropy,
-    SquaredHinge,
-    Tversky,
 )
-from ._losses._crossentropy import (
+from ._crossentropy import (
     binary_crossentropy,
     binary_focal_crossentropy,
     categorical_crossentropy,
@@ -50,8 +18,7 @@ from ._losses._crossentropy import (
     poisson,
     sparse_categorical_crossentropy,
 )
-from ._losses._reduction import REDUCTIONS, squeeze_or_expand_to_same_rank
-from ._losses._regression import (
+from ._regression import (
     categorical_hinge,
     cosine_similarity,
     dice,
@@ -65,7 +32,7 @@ from ._losses._regression import (
     squared_hinge,
     tversky,
 )
-from ._utils import unknown_name_error
+from .._utils import unknown_name_error
 
 _FUNCTIONS: dict[str, Callable] = {
     fn.__name__: fn
@@ -198,9 +165,3 @@ def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> An
     if not inspect.isclass(obj):
         return obj
     return obj.from_config(inner) if hasattr(obj, "from_config") else obj(**inner)
-
-
-__all__ = [
-    "Loss", "LossFunctionWrapper", "REDUCTIONS", "get", "serialize", "deserialize", "names",
-    "squeeze_or_expand_to_same_rank", *sorted(_CLASSES), *sorted(_FUNCTIONS),
-]

@@ -11,7 +11,7 @@ from typing import Any, Callable
 import jax.numpy as jnp
 
 from .. import losses
-from .._losses._crossentropy import sparse_categorical_valid_mask
+from ..losses._crossentropy import sparse_categorical_valid_mask
 from ._reduction import MeanMetricWrapper
 from ._shapes import match_rank
 

@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 
 # Keras uses one rank-alignment rule for losses and metrics; so does kiln.
-from .._losses._reduction import squeeze_or_expand_to_same_rank as match_rank  # noqa: F401
+from ..losses._reduction import squeeze_or_expand_to_same_rank as match_rank  # noqa: F401
 
 
 def divide_no_nan(x: Any, y: Any) -> jax.Array:

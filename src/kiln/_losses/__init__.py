@@ -1,1 +1,0 @@
-"""Private implementation of `kiln.losses` (import from `kiln.losses`, not from here)."""

@@ -1,1 +1,0 @@
-"""Private implementation of `kiln.metrics` (see that module for the public surface)."""
