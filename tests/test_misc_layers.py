@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import kiln
-from kiln.layers import _context
+from kiln import _scope
 from kiln.layers._activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from kiln.layers._embedding import Embedding, Masking
 from kiln.layers._regularization import (ActivityRegularization, AlphaDropout, GaussianDropout,
@@ -86,7 +86,7 @@ def test_random_layers_use_the_step_key_inside_jit():
 
     @jax.jit
     def noisy(key):
-        with _context.call_context(training=True, key=key):
+        with _scope.bind({}, training=True, key=key):
             return layer(x)
 
     a, b = noisy(jax.random.key(0)), noisy(jax.random.key(0))

@@ -1,4 +1,4 @@
-"""`Variable` handles and the one binding scope that makes layers and metrics pure.
+"""`Variable` handles, which read and write the one call scope of `kiln._scope`.
 
 A `Variable` owns a concrete value. Inside `bind(values)` it reads the bound value instead
 (a tracer, during `jax.jit`), and `assign` records the new value in the scope rather than
@@ -10,66 +10,26 @@ idea without a stateful and a stateless twin of every method.
 
 from __future__ import annotations
 
-import contextlib
-import threading
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from . import _config
+from ._scope import Scope, bind, binding_scopes
 
-
-class _Scope:
-    """Values bound to variables for one traced call, and the writes made during it."""
-
-    def __init__(self, values: Mapping["Variable", Any]):
-        self.values = {id(v): val for v, val in values.items()}
-        self.writes: dict[int, Any] = {}
-        self.variables: dict[int, "Variable"] = {id(v): v for v in values}
-
-
-_local = threading.local()
-
-
-def _scopes() -> list[_Scope]:
-    if not hasattr(_local, "stack"):
-        _local.stack = []
-    return _local.stack
-
-
-@contextlib.contextmanager
-def bind(values: Mapping["Variable", Any]) -> Iterator[_Scope]:
-    """Binds `values` to their variables for the duration of the block.
-
-    Reads of a bound variable return the bound value; `assign` calls are recorded in the
-    returned scope's `writes` (keyed by `id(variable)`) and seen by later reads in the block.
-    Variables not in `values` keep reading their own value.
-
-    Example:
-        >>> v = Variable(jnp.zeros(()), name="v")
-        >>> with bind({v: jnp.ones(())}) as scope:
-        ...     v.assign(v.value + 1)
-        >>> float(scope.writes[id(v)]), float(v.value)
-        (2.0, 0.0)
-    """
-    scope = _Scope(values)
-    _scopes().append(scope)
-    try:
-        yield scope
-    finally:
-        _scopes().pop()
+__all__ = ["Variable", "bind", "collect_writes", "in_scope", "unwrap"]
 
 
 def in_scope() -> bool:
-    """True while some `bind` block is active (i.e. during a pure call)."""
-    return bool(_scopes())
+    """True while some pure `bind` block is active (i.e. during a pure call)."""
+    return bool(binding_scopes())
 
 
-def collect_writes(scope: _Scope) -> dict["Variable", Any]:
+def collect_writes(scope: Scope) -> dict["Variable", Any]:
     """The writes of `scope` as `{variable: new_value}`."""
-    return {scope.variables[k]: v for k, v in scope.writes.items()}
+    return scope.collect_writes()
 
 
 def _unwrap(x: Any) -> Any:
@@ -102,7 +62,7 @@ class Variable:
     @property
     def value(self) -> jax.Array:
         key = id(self)
-        for scope in reversed(_scopes()):
+        for scope in reversed(binding_scopes()):
             if key in scope.writes:
                 return scope.writes[key]
             if key in scope.values:
@@ -117,7 +77,7 @@ class Variable:
                 f"Cannot assign a value of shape {tuple(value.shape)} to variable "
                 f"'{self.path}' of shape {tuple(self.shape)}."
             )
-        stack = _scopes()
+        stack = binding_scopes()
         if stack:
             key = id(self)
             target = next((s for s in reversed(stack) if key in s.values), stack[-1])

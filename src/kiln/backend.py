@@ -1,7 +1,7 @@
 """The few `keras.backend` helpers that user code still calls."""
 
 from ._config import epsilon, floatx, set_epsilon, set_floatx
-from .layers._context import clear_session
+from ._naming import clear_session
 
 
 def backend() -> str:

@@ -11,7 +11,7 @@ from ._config import (
     set_epsilon,
     set_floatx,
 )
-from .training._input_checks import ConfigurationWarning
+from ._errors import ConfigurationWarning
 
 __all__ = [
     "ConfigurationWarning", "check_finite_enabled", "debug_checks_enabled",

@@ -23,7 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import activations, initializers, regularizers
-from ._context import next_rng_key
+from .._scope import next_rng_key
 from ._core import _serialize
 from ._layer import Layer
 

@@ -7,7 +7,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from ._context import next_rng_key
+from .._scope import next_rng_key
 from ._layer import Layer
 
 # -- pure functions -----------------------------------------------------------------------------

@@ -15,10 +15,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import _config, initializers, regularizers
+from .. import _config, _scope, initializers, regularizers
+from .._naming import unique_name
 from .._variables import Variable, bind
-from . import _context
-from ._symbolic import KerasTensor, Node, batch_unknown, from_struct, is_symbolic, to_struct
+from ._symbolic import (KerasTensor, Node, batch_unknown, from_struct, is_symbolic,
+                        symbolic_shapes, to_struct)
 
 _BASE_KWARGS = ("input_shape", "input_dim", "batch_size", "batch_input_shape")
 
@@ -55,13 +56,13 @@ class Layer:
                 f"{type(self).__name__} got unrecognized keyword arguments {sorted(unknown)}. "
                 "Check the spelling against the layer's documented arguments."
             )
-        self.name = name or _context.unique_name(type(self).__name__)
+        self.name = name or unique_name(type(self).__name__)
         self._trainable = bool(trainable)
         self.dtype = _dtype_name(dtype)
         self.activity_regularizer = regularizers.get(activity_regularizer)
         self.built = False
         self._variables: list[Variable] = []
-        self._call_losses: list[Any] = []
+        self._eager_losses: list[Any] = []  # add_loss values of the last eager call
         self._build_shape: Any = None
         self.output_shape_info: Any = None
         self._inbound_nodes: list[Node] = []
@@ -92,10 +93,10 @@ class Layer:
             initializer = "glorot_uniform" if jnp.issubdtype(dtype, jnp.floating) else "zeros"
         value = initializers.get(initializer)(shape, dtype=dtype)
         name = name or f"variable_{len(self._variables)}"
-        path = _context.scoped_path(name)
+        path = _scope.scoped_path(name)
         if not path.endswith(f"{self.name}/{name}"):  # add_weight called outside build()
-            with _context.name_scope(self.name):
-                path = _context.scoped_path(name)
+            with _scope.name_scope(self.name):
+                path = _scope.scoped_path(name)
         var = Variable(value, name=name, trainable=trainable, dtype=dtype, path=path)
         var.regularizer = regularizers.get(regularizer)
         var.constraint = constraint
@@ -201,23 +202,44 @@ class Layer:
 
     # -- losses --------------------------------------------------------------------------------
     def add_loss(self, loss: Any) -> None:
-        """Adds a scalar to the training loss (called from `call`)."""
-        self._call_losses.append(loss)
+        """Adds a scalar to the training loss (called from `call`).
+
+        During a call the value goes to the call's scope (`kiln._scope`); a traced step reads
+        it from there, so no tracer is ever left on the layer.
+        """
+        scope = _scope.current()
+        if scope is None:
+            self._eager_losses.append(loss)
+        else:
+            scope.add_loss(self, loss)
 
     @property
     def losses(self) -> list[Any]:
-        """`add_loss` values from the last call plus the weight regularization penalties."""
-        out: list[Any] = []
-        for layer in self._flatten_layers():
-            out.extend(layer._call_losses)
+        """The `add_loss` values (of the current call inside a call, else of the last eager
+        call) plus the weight regularization penalties."""
+        layers = list(self._flatten_layers())
+        scope = _scope.current()
+        if scope is not None:
+            out = scope.losses_of({id(layer) for layer in layers})
+        else:
+            out = [v for layer in layers for v in layer._eager_losses]
+        for layer in layers:
             for v in layer._variables:
                 if getattr(v, "regularizer", None) is not None and v.trainable:
                     out.append(v.regularizer(v.value))
         return out
 
     def _clear_losses(self) -> None:
+        """Forgets the `add_loss` values of the last eager call."""
         for layer in self._flatten_layers():
-            layer._call_losses = []
+            layer._eager_losses = []
+
+    def _keep_eager_losses(self, scope: _scope.Scope) -> None:
+        """After an outermost eager call: each layer keeps the values it added in it."""
+        self._clear_losses()
+        for source, value in zip(scope.sources, scope.losses):
+            if isinstance(source, Layer):
+                source._eager_losses.append(value)
 
     # -- building and calling --------------------------------------------------------------------
     def build(self, input_shape: Any) -> None:
@@ -232,7 +254,7 @@ class Layer:
             return
         # Weights are created concretely even when the first call happens inside a trace
         # (jax.eval_shape for shapes, jax.jit for a lazily built sub-layer).
-        with jax.ensure_compile_time_eval(), _context.name_scope(self.name):
+        with jax.ensure_compile_time_eval(), _scope.name_scope(self.name):
             self.build(input_shape)
         self._build_shape = input_shape
         self.built = True
@@ -245,19 +267,23 @@ class Layer:
         mask = kwargs.pop("mask", None)
         if mask is not None and _accepts(self.call, "mask"):
             kwargs["mask"] = mask
-        ctx = _context.current()
-        if training is None and ctx is not None:
-            training = ctx.training
-        with _context.call_context(training=training):
-            self._maybe_build(jax.tree_util.tree_map(lambda a: tuple(a.shape), args[0]))
-            self._clear_own_losses()
-            if _accepts(self.call, "training"):
-                kwargs["training"] = training
-            with _context.name_scope(self.name):
-                out = self.call(*args, **kwargs)
-            if self.activity_regularizer is not None:
-                for leaf in jax.tree_util.tree_leaves(out):
-                    self.add_loss(self.activity_regularizer(leaf) / leaf.shape[0])
+        scope = _scope.current()
+        if scope is None:  # the outermost eager call: its scope only carries flag and losses
+            with _scope.bind(training=training, pure=False) as scope:
+                out = self._call_in_scope(args, kwargs, training)
+            self._keep_eager_losses(scope)
+            return out
+        return self._call_in_scope(args, kwargs, scope.training if training is None else training)
+
+    def _call_in_scope(self, args: tuple, kwargs: dict, training: bool | None) -> Any:
+        self._maybe_build(jax.tree_util.tree_map(lambda a: tuple(a.shape), args[0]))
+        if _accepts(self.call, "training"):
+            kwargs["training"] = training
+        with _scope.name_scope(self.name):
+            out = self.call(*args, **kwargs)
+        if self.activity_regularizer is not None:
+            for leaf in jax.tree_util.tree_leaves(out):
+                self.add_loss(self.activity_regularizer(leaf) / leaf.shape[0])
         return out
 
     # Whether this layer passes an input mask through unchanged (Keras's flag).
@@ -269,21 +295,15 @@ class Layer:
         override it to create one."""
         return mask if self.supports_masking else None
 
-    def _clear_own_losses(self) -> None:
-        self._call_losses = []
-
     def _symbolic_call(self, args: tuple, kwargs: dict) -> Any:
         """Records a graph node and returns KerasTensors with the evaluated output shapes."""
-        from ._symbolic import symbolic_shapes
-
         self._maybe_build(symbolic_shapes(args[0]))
         unknown = batch_unknown((args, kwargs))
 
         def run(a: tuple, k: dict) -> Any:
-            with bind({}), _context.call_context(training=False, key=jax.random.key(0)):
-                out = self.__call__(*a, **k)
-            self._clear_own_losses()
-            return out
+            # A throwaway scope: the writes and add_loss values of this trace are dropped.
+            with bind({}, training=False, key=jax.random.key(0)):
+                return self.__call__(*a, **k)
 
         structs = jax.eval_shape(run, to_struct(args), to_struct(kwargs))
         outputs = from_struct(structs, unknown)

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 
 from .. import regularizers
-from ._context import next_rng_key
+from .._scope import next_rng_key
 from ._layer import Layer
 
 # SELU's constants, which AlphaDropout keeps the self-normalizing property for.

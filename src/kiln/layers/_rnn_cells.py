@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 
 from .. import activations, initializers, regularizers
-from ._context import next_rng_key
+from .._scope import next_rng_key
 from ._core import _serialize
 from ._layer import Layer
 

@@ -16,6 +16,7 @@ import numpy as np
 from .._config import floatx
 from .._utils import to_snake_case
 from ._crossentropy import sparse_categorical_crossentropy, sparse_categorical_valid_mask
+from ._functions import function_from_config
 from ._reduction import reduce_weighted_values, squeeze_or_expand_to_same_rank, standardize_reduction
 
 # Per-sample functions whose losses only count where a mask is true (Keras attaches that mask
@@ -203,9 +204,7 @@ class LossFunctionWrapper(Loss):
     def from_config(cls, config: dict[str, Any]) -> "LossFunctionWrapper":
         config = dict(config)
         if "fn" in config and not callable(config["fn"]):
-            from ..losses import deserialize  # the registry imports this module
-
-            config["fn"] = deserialize(config["fn"])
+            config["fn"] = function_from_config(config["fn"])
         return cls(**config)
 
     def __repr__(self) -> str:

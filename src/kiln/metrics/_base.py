@@ -16,8 +16,7 @@ import jax
 import jax.numpy as jnp
 
 from .. import _config, _variables
-from .._utils import to_snake_case
-from ..layers._context import unique_name
+from .._naming import unique_name
 from .._variables import Variable
 
 State = dict[str, jax.Array]

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _config
+from . import schedules
 from ._args import check_learning_rate, takes_step
 from .schedules import LearningRateSchedule
 
@@ -49,7 +50,6 @@ class LearningRate:
 
     def config(self) -> Any:
         """The `learning_rate` entry of Keras's optimizer config."""
-        from . import schedules  # the serialized form of a schedule
         if isinstance(self.schedule, LearningRateSchedule):
             return schedules.serialize(self.schedule)
         return self.schedule if self.schedule is not None else self.value

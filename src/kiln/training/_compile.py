@@ -7,7 +7,6 @@ by `CompiledSpec.build` on the first batch.
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 import numpy as np
@@ -16,6 +15,9 @@ from .. import losses as losses_mod
 from .. import metrics as metrics_mod
 from .. import optimizers as optimizers_mod
 from . import _checks
+from ._own_loss import defines_own_loss, own_loss_verdict
+
+__all__ = ["CompiledSpec", "compile_model", "defines_own_loss", "metrics_names"]
 
 _ACCURACY = ("accuracy", "acc")
 _CROSSENTROPY = ("crossentropy", "ce")
@@ -43,6 +45,9 @@ class CompiledSpec:
         self.weighted: list[list[Any]] = []
         self.loss_tracker = metrics_mod.Mean(name="loss")
         self.output_loss_trackers: list[Any] = []
+        # A model compiled with loss=None whose own loss could not be seen yet (its input
+        # shape was unknown): checked on the first batch, once the model is built.
+        self.pending_loss_check: Any = None
 
     # -- building on the first batch ---------------------------------------------------------
     def build(self, output_names: list[str], y_true: list[Any], y_pred: list[Any]) -> None:
@@ -52,6 +57,9 @@ class CompiledSpec:
             output_names: one name per output.
             y_true / y_pred: one array (or shape-carrying struct) per output.
         """
+        model, self.pending_loss_check = self.pending_loss_check, None
+        if model is not None and not defines_own_loss(model):
+            _checks.raise_missing_loss(model)
         n = len(output_names)
         self.output_names = list(output_names)
         if self.loss is not None:
@@ -129,36 +137,16 @@ def compile_model(model: Any, optimizer: Any = "rmsprop", loss: Any = None, loss
     if not _is_steps_arg(steps_per_execution):
         raise ValueError("compile(steps_per_execution=...) must be a positive int or 'auto'; "
                          f"received {steps_per_execution!r}.")
-    if loss is None and not defines_own_loss(model):
+    verdict = own_loss_verdict(model) if loss is None else True
+    if verdict is False:
         _checks.raise_missing_loss(model)
     _checks.check_compile(model, loss, metrics)
     model.optimizer = opt
     model._compiled = CompiledSpec(opt, loss, loss_weights, metrics, weighted_metrics,
                                    steps_per_execution, bool(run_eagerly), jit_compile)
+    if verdict is None:
+        model._compiled.pending_loss_check = model
     model._session = None
-
-
-def defines_own_loss(model: Any) -> bool:
-    """True when the model computes its own loss (a compute_loss override, or add_loss)."""
-    from ..models import Model
-
-    if type(model).compute_loss is not Model.compute_loss:
-        return True
-    return _calls_add_loss(model)
-
-
-def _calls_add_loss(model: Any) -> bool:
-    # add_loss can only be seen by reading the call code of the model's own classes.
-    for layer in model._flatten_layers():
-        cls = type(layer)
-        if cls.__module__.startswith("kiln."):
-            continue
-        try:
-            if "add_loss" in inspect.getsource(cls):
-                return True
-        except (OSError, TypeError):
-            return True  # cannot tell: do not refuse a model that may define its own loss
-    return False
 
 
 def metrics_names(model: Any) -> list[str]:

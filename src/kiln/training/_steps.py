@@ -1,23 +1,21 @@
 """The pure train, test and predict steps, and `k` of them fused with `lax.scan`.
 
 Every function here is pure: values come in through a `TrainState`, are bound to the model's
-Variables for the duration of the call (`kiln._variables.bind`), and leave through a new
+Variables for the duration of the call (one `kiln._scope.bind` scope, which also carries the
+training flag, the step's key and the `add_loss` values), and leave through a new
 `TrainState`. `jax.jit` compiles them; nothing is mutated.
 """
 
 from __future__ import annotations
 
-import threading
 from typing import Any, Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
 
-from .._variables import bind
-from ..layers import _context
+from .. import _scope
+from .._types import Batch, Params, State
 from ._data import SharedRows
-
-_capture = threading.local()
 
 
 class TrainState(NamedTuple):
@@ -55,8 +53,9 @@ def default_compute_loss(model: Any, y: Any, y_pred: Any, sample_weight: Any) ->
         value = loss_fn(yt, yp, sample_weight)
         per_output.append(value)
         total = total + weight * value
-    if hasattr(_capture, "per_output"):
-        _capture.per_output = per_output
+    scope = _scope.current()
+    if scope is not None:
+        scope.output_losses = per_output
     extra = model.losses
     if extra:
         total = total + jnp.sum(jnp.stack([jnp.asarray(l, jnp.float32) for l in extra]))
@@ -95,30 +94,30 @@ class Runner:
     def _new_state(self, scope: Any, state: dict) -> dict:
         return {p: scope.writes.get(id(v), state[p]) for p, v in self.non_trainable.items()}
 
-    def forward(self, params: dict, state: dict, x: Any, training: bool, key: Any) -> tuple:
-        with bind(self._bound(params, state)) as scope, \
-                _context.call_context(training=training, key=key):
+    def forward(self, params: Params, state: State, x: Any, training: bool, key: Any) -> tuple:
+        with _scope.bind(self._bound(params, state), training=training, key=key) as scope:
             y_pred = self.model(x, training=training)
-            self.model._clear_losses()
         return y_pred, self._new_state(scope, state)
 
-    def loss_and_updates(self, params: dict, state: dict, batch: tuple, training: bool,
+    def loss_and_updates(self, params: Params, state: State, batch: Batch, training: bool,
                          key: Any) -> tuple:
-        """(total loss, (y_pred, new non-trainable state, per-output losses))."""
+        """(total loss, (y_pred, new non-trainable state, per-output losses)).
+
+        With `key=None` the random layers draw from the enclosing scope's key (train_step's).
+        """
         x, y, sw = batch
-        with bind(self._bound(params, state)) as scope, \
-                _context.call_context(training=training, key=key) as ctx:
+        with _scope.bind(self._bound(params, state), training=training, key=key) as scope:
             y_pred = self.model(x, training=training)
-            _capture.per_output = []
-            try:
-                loss = self.model.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sw,
-                                               training=training)
-                per_output = _capture.per_output
-                _capture.key_uses = ctx.counter
-            finally:
-                del _capture.per_output
-                self.model._clear_losses()
+            loss = self.model.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sw,
+                                           training=training)
+        per_output = scope.output_losses or []
         return jnp.asarray(loss, jnp.float32), (y_pred, self._new_state(scope, state), per_output)
+
+    def scaled_loss_and_updates(self, params: Params, state: State, batch: Batch) -> tuple:
+        """What train_step differentiates: `optimizer.scale_loss(loss)` (Keras's order; the
+        optimizer divides the gradients back), with the unscaled loss kept for the logs."""
+        loss, aux = self.loss_and_updates(params, state, batch, True, None)
+        return self.spec.optimizer.scale_loss(loss), (loss, aux)
 
     # -- one step -----------------------------------------------------------------------------
     def update_metrics(self, ms: dict, batch: tuple, y_pred: Any, loss: Any,
@@ -141,14 +140,14 @@ class Runner:
                                                             sample_weight=weight)
         return ms
 
-    def train_step(self, ts: TrainState, batch: tuple) -> TrainState:
+    def train_step(self, ts: TrainState, batch: Batch) -> TrainState:
         key = jax.random.wrap_key_data(ts.key)
-        grad_fn = jax.value_and_grad(self.loss_and_updates, has_aux=True)
-        _capture.key_uses = 0
-        (loss, (y_pred, state, per_output)), grads = grad_fn(ts.params, ts.state, batch, True, key)
+        grad_fn = jax.value_and_grad(self.scaled_loss_and_updates, has_aux=True)
+        with _scope.bind(training=True, key=key, pure=False) as step:
+            (_, (loss, (y_pred, state, per_output))), grads = grad_fn(ts.params, ts.state, batch)
         # Random layers drew fold_in(key, 1), fold_in(key, 2), ...; the next step's key is
         # fold_in(key, 0). A model that drew none keeps its key: no hashing per step.
-        new_key = ts.key if not _capture.key_uses else jax.random.key_data(
+        new_key = ts.key if not step.keys_drawn else jax.random.key_data(
             jax.random.fold_in(key, 0))
         params, opt_state = self.spec.optimizer.apply(grads, ts.params, ts.opt_state)
         for path, constraint in self.constraints.items():
