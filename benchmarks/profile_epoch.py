@@ -130,11 +130,11 @@ def _train_program_text(model, x, y, batch_size: int) -> str:
     import numpy as np
 
     import kiln
-    from kiln.training import _loop
+    from kiln.training import _loop, _pipeline
     from kiln.training._session import get_session
 
-    plan = _loop._plan(x, y, None, batch_size, True, None)
-    example = _loop._example(plan, batch_size)
+    plan = _pipeline.plan(_pipeline.adapt(x, y), batch_size, True, None)
+    example = _pipeline.example(plan)
     session = get_session(model)
     ts = session.gather(fresh_metrics=True)
     cbs = kiln.callbacks.CallbackList(None, add_history=True, model=model, verbose=0,

@@ -74,6 +74,13 @@ def _pair(case):
     return theirs, ours
 
 
+def test_dict_losses_are_checked_against_their_own_outputs():
+    model = _model(kiln, dict_outputs=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kiln.config.ConfigurationWarning)
+        model.compile(optimizer="sgd", **_compile_args(kiln, "dict_outputs"))
+
+
 def _assert_logs(expected, got, rtol=2e-4):
     assert sorted(got) == sorted(expected)
     for key in expected:

@@ -16,9 +16,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .. import _scope
 from ..layers._layer import Layer
 from ..layers._symbolic import KerasTensor
+from ..training import _compile, _evaluate, _fit, _options, _steps
 from . import _functional
+from ._summary import print_summary
 
 
 def _is_kt(x: Any) -> bool:
@@ -144,16 +147,54 @@ class Model(Layer):
 
     def ensure_built(self, x: Any) -> None:
         """Builds every weight from example input(s) without computing anything."""
-        if self._functional is None and not self.built:
-            self._trace(jax.tree_util.tree_map(
-                lambda a: jax.ShapeDtypeStruct(np.shape(a), _input_dtype(a)), x))
+        if self._functional is None and getattr(self, "_input_specs", None) is None:
+            specs = jax.tree_util.tree_map(
+                lambda a: jax.ShapeDtypeStruct(np.shape(a), _input_dtype(a)), x)
+            if self.built:  # built by an eager call: keep the specs for the own-loss check
+                self._input_specs = specs
+            else:
+                self._trace(specs)
 
-    def _trace(self, specs: Any) -> None:
-        from .._variables import bind
+    def _trace(self, specs: Any, training: bool = False, key: Any = None) -> _scope.Scope:
+        """Runs the model abstractly on `specs` (building its weights) and returns the call's
+        scope, whose `losses` tell whether `call` added any. The specs are kept so that
+        compile() can trace again to see whether the model adds its own loss. Without a `key`,
+        random layers draw from the global stream, as a first eager call would."""
+        with _scope.bind({}, training=training, key=key) as scope:
+            jax.eval_shape(lambda v: self(v, training=training), specs)
+        self._input_specs = specs
+        return scope
 
-        with bind({}):
-            jax.eval_shape(lambda v: self(v, training=False), specs)
-        self._clear_losses()
+    def _example_specs(self) -> Any:
+        """Input structs for one abstract call (batch 1), or None while the shape is unknown."""
+        if self._functional is not None:
+            return jax.tree_util.tree_map(
+                lambda t: jax.ShapeDtypeStruct(tuple(1 if d is None else d for d in t.shape),
+                                               t.dtype),
+                self._functional[0], is_leaf=_is_kt)
+        specs = getattr(self, "_input_specs", None)
+        layer = getattr(self, "_input_layer", None)  # a Sequential given its input shape
+        if specs is None and layer is not None and self.built:
+            specs = jax.ShapeDtypeStruct(
+                tuple(1 if d is None else d for d in layer.batch_shape), layer.dtype)
+        return specs
+
+    def _overrides_loss(self) -> bool:
+        """Whether this class replaces kiln's loss computation (`compute_loss` or
+        `train_step` overridden): such a model needs no `compile(loss=...)`."""
+        cls = type(self)
+        return cls.compute_loss is not Model.compute_loss or hasattr(cls, "train_step")
+
+    def _adds_loss(self) -> bool | None:
+        """Whether `call` uses `add_loss`, seen by tracing it once abstractly in training
+        mode; None while the input shape is unknown (fit checks on its first batch)."""
+        specs = self._example_specs()
+        if specs is None:
+            return None
+        try:
+            return bool(self._trace(specs, training=True, key=jax.random.key(0)).losses)
+        except Exception:  # noqa: BLE001 - cannot tell here: fit's first batch decides
+            return None
 
     # -- training API (implemented in kiln.training) -------------------------------------------
     def compile(self, optimizer: Any = "rmsprop", loss: Any = None, loss_weights: Any = None,
@@ -168,7 +209,9 @@ class Model(Layer):
         Args:
             optimizer: a name ("adam", "RMSprop", "sgd", any case) or a kiln optimizer.
             loss: a name, a `kiln.losses.Loss`, a callable `f(y_true, y_pred)`, or a list/dict
-                with one per output.
+                with one per output. None for a model that computes its own loss: one that
+                overrides `compute_loss`/`train_step`, or whose `call` uses `add_loss` (seen by
+                one abstract trace, or on fit's first batch while the input shape is unknown).
             loss_weights: a float, or a list/dict with one weight per output.
             metrics: a list (or, per output, a list of lists or a dict) of names, metric
                 objects or callables. "accuracy"/"acc" pick binary, sparse or categorical
@@ -181,8 +224,6 @@ class Model(Layer):
                 run_eagerly.
             auto_scale_loss: accepted for Keras compatibility.
         """
-        from ..training import _compile
-
         _compile.compile_model(self, optimizer, loss, loss_weights, metrics, weighted_metrics,
                                run_eagerly, steps_per_execution, jit_compile, auto_scale_loss)
 
@@ -215,50 +256,44 @@ class Model(Layer):
             The `History` callback; `history.history` maps each logged name ("loss",
             "accuracy", "val_loss", ...) to its per-epoch values.
         """
-        from ..training import _loop
-
-        return _loop.fit(self, x, y, batch_size, epochs, verbose, callbacks, validation_split,
-                         validation_data, shuffle, class_weight, sample_weight, initial_epoch,
-                         steps_per_epoch, validation_steps, validation_batch_size,
-                         validation_freq)
+        options = _options.FitOptions(
+            batch_size=batch_size, epochs=epochs, verbose=verbose, callbacks=callbacks,
+            validation_split=validation_split, validation_data=validation_data, shuffle=shuffle,
+            class_weight=class_weight, initial_epoch=initial_epoch,
+            steps_per_epoch=steps_per_epoch, validation_steps=validation_steps,
+            validation_batch_size=validation_batch_size, validation_freq=validation_freq)
+        return _fit.fit(self, x, y, sample_weight, options)
 
     def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None,
                  verbose: Any = "auto", sample_weight: Any = None, steps: int | None = None,
                  callbacks: Any = None, return_dict: bool = False) -> Any:
         """Loss and metrics on the given data: a scalar (loss only), a list in
         `metrics_names` order, or a dict with `return_dict=True`."""
-        from ..training import _loop
-
-        return _loop.evaluate(self, x, y, batch_size, verbose, sample_weight, steps, callbacks,
-                              return_dict)
+        options = _options.EvaluateOptions(batch_size=batch_size, verbose=verbose, steps=steps,
+                                           callbacks=callbacks, return_dict=return_dict)
+        return _evaluate.evaluate(self, x, y, sample_weight, options)
 
     def predict(self, x: Any, batch_size: int | None = None, verbose: Any = "auto",
                 steps: int | None = None, callbacks: Any = None) -> Any:
         """The model's outputs for `x` as NumPy arrays (same structure as the outputs)."""
-        from ..training import _loop
-
-        return _loop.predict(self, x, batch_size, verbose, steps, callbacks)
+        options = _options.PredictOptions(batch_size=batch_size, verbose=verbose, steps=steps,
+                                          callbacks=callbacks)
+        return _evaluate.predict(self, x, options)
 
     def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
                        class_weight: Any = None, return_dict: bool = False) -> Any:
         """One training step on one batch; metrics accumulate across calls, as in Keras
         (call `reset_metrics()` to start over)."""
-        from ..training import _loop
-
-        return _loop.train_on_batch(self, x, y, sample_weight, class_weight, return_dict)
+        return _evaluate.train_on_batch(self, x, y, sample_weight, class_weight, return_dict)
 
     def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
                       return_dict: bool = False) -> Any:
         """Loss and metrics on one batch."""
-        from ..training import _loop
-
-        return _loop.test_on_batch(self, x, y, sample_weight, return_dict)
+        return _evaluate.test_on_batch(self, x, y, sample_weight, return_dict)
 
     def predict_on_batch(self, x: Any) -> Any:
         """The model's outputs for one batch, as NumPy arrays."""
-        from ..training import _loop
-
-        return _loop.predict_on_batch(self, x)
+        return _evaluate.predict_on_batch(self, x)
 
     def _sync_for_callback(self) -> None:
         """Called when a callback reads the model: brings the weights up to date."""
@@ -268,14 +303,10 @@ class Model(Layer):
     def compute_loss(self, x: Any = None, y: Any = None, y_pred: Any = None,
                      sample_weight: Any = None, training: bool = True) -> Any:
         """The compiled loss plus `self.losses` (override it for a custom objective)."""
-        from ..training import _steps
-
         return _steps.default_compute_loss(self, y, y_pred, sample_weight)
 
     @property
     def metrics_names(self) -> list[str]:
-        from ..training import _compile
-
         return _compile.metrics_names(self)
 
     @property
@@ -290,14 +321,25 @@ class Model(Layer):
                 expand_nested: bool = False, show_trainable: bool = False,
                 layer_range: Any = None) -> None:
         """Prints Keras's table of layers, output shapes and parameter counts."""
-        from ._summary import print_summary
-
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
                       expand_nested=expand_nested, show_trainable=show_trainable,
                       layer_range=layer_range)
 
     def get_config(self) -> dict[str, Any]:
+        """A functional model's graph in Keras 3's format (`layers` with `inbound_nodes`,
+        `input_layers`, `output_layers`); a subclassed model's name and trainable flag."""
+        if self._functional is not None:
+            return _functional.functional_config(self)
         return {"name": self.name, "trainable": self.trainable}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any],
+                    custom_objects: dict[str, Any] | None = None) -> "Model":
+        """Rebuilds a functional model from its config (kiln's or Keras's); for a subclassed
+        model, `cls(**config)` as in Keras."""
+        if "layers" in config and "input_layers" in config:
+            return _functional.functional_from_config(cls, config, custom_objects)
+        return cls(**config)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"

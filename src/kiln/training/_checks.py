@@ -16,14 +16,19 @@ What is certainly wrong raises ValueError. What is unusual but legal (the seeds 
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
+import jax
 import numpy as np
 
-from .. import _config
+from .. import _config, activations
+from .. import losses as losses_mod
+from .._variables import bind
 from ._input_checks import (ConfigurationWarning, check_features, check_finite, check_not_empty,
                             warn)
 from ._label_checks import LABEL_CHECKS, Case, LossInfo, Output, check_metrics, one_unit_error
+from ._own_loss import defines_own_loss
+from ._steps import flatten_outputs
 
 __all__ = ["ConfigurationWarning", "check_arrays", "check_batch", "check_compile",
            "check_inputs", "checked_stream"]
@@ -45,8 +50,6 @@ def output_layer(model: Any) -> Any:
 
 def describe_output(layer: Any) -> tuple[str, int | None]:
     """(activation name, units) of an output layer, as far as it can be told."""
-    from .. import activations
-
     act = getattr(layer, "activation", None)
     name = activations.serialize(act) if act is not None else "linear"
     units = getattr(layer, "units", None)
@@ -98,8 +101,6 @@ _PROBABILITY = ("binary", "categorical", "sparse")
 
 def loss_info(identifier: Any) -> LossInfo | None:
     """What a built-in loss expects, or None for a custom loss (nothing is checked then)."""
-    from .. import losses as losses_mod
-
     if identifier is None or (isinstance(identifier, str)
                                and identifier.lower() in ("crossentropy", "ce")):
         return None  # "crossentropy" is resolved from the label shapes, as in Keras
@@ -121,8 +122,6 @@ def _activation(layer: Any) -> str | None:
     act = getattr(layer, "activation", None)
     if not callable(act):
         return None  # a layer without an activation argument: its output range is unknown
-    from .. import activations
-
     try:
         return activations.serialize(act)
     except ValueError:
@@ -132,18 +131,18 @@ def _activation(layer: Any) -> str | None:
 def model_outputs(model: Any) -> list[Output]:
     """The outputs whose producing layer is known (functional and Sequential models); [] for a
     subclassed model, whose last-created layer need not be its output."""
-    from ..models import Sequential
-
     try:
         functional = getattr(model, "_functional", None)
         if functional is not None:
             outs = functional[1]
-            leaves = (list(outs.values()) if isinstance(outs, dict)
+            # output_names orders dict outputs by name (as Keras does): pair each name with
+            # its own tensor, not with the dict's insertion order.
+            leaves = ([outs[n] for n in model.output_names] if isinstance(outs, dict)
                       else list(outs) if isinstance(outs, (list, tuple)) else [outs])
             return [Output(n, t.node.layer, _activation(t.node.layer),
                            t.shape[-1] if t.shape else None)
                     for n, t in zip(model.output_names, leaves)]
-        if isinstance(model, Sequential) and model.layers:
+        if hasattr(model, "_input_layer") and model.layers:  # a Sequential: its last layer
             layer, shape = model.layers[-1], getattr(model, "output_shape_info", None)
             width = shape[-1] if isinstance(shape, tuple) and shape else getattr(layer, "units", None)
             return [Output(layer.name, layer, _activation(layer), width)]
@@ -261,8 +260,6 @@ def check_batch(model: Any, batch: Any, first: bool, whole_data: bool = False) -
 
 def _check_outputs(model: Any, spec: Any, x: Any, y: Any) -> None:
     """Each output's labels against its loss and its metrics."""
-    from ._steps import flatten_outputs
-
     labels, shapes = flatten_outputs(model, y), _prediction_shapes(model, spec, x)
     known = {o.name: o for o in model_outputs(model)}
     n = len(spec.output_names)
@@ -287,8 +284,6 @@ def checked_stream(model: Any, batches: Any) -> Any:
 
 
 def _check_labels_given(model: Any, spec: Any) -> None:
-    from ._compile import defines_own_loss
-
     if any(l is not None for l in spec.losses) and not defines_own_loss(model):
         raise ValueError(
             "No labels: y is None, but compile() set a loss, which compares predictions with "
@@ -313,11 +308,6 @@ def _prediction_shapes(model: Any, spec: Any, x: Any) -> list[tuple] | None:
 
 
 def _traced_shapes(model: Any, x: Any) -> list[tuple] | None:
-    import jax
-
-    from .._variables import bind
-    from ._steps import flatten_outputs
-
     def struct(a: Any) -> Any:
         dtype = np.asarray(a).dtype
         return jax.ShapeDtypeStruct(np.shape(a), np.float32 if dtype == np.float64 else dtype)

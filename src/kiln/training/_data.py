@@ -3,8 +3,8 @@
 Arrays are checked eagerly, converted once (float64 -> float32, int64 -> int32), and put on the
 device once per call when the copy fits under `DEVICE_DATA_LIMIT_BYTES` (on the CPU, large
 arrays are shared with XLA instead of copied, whatever their size): each compiled call then
-receives only the `[k, batch]` indices of its steps. Other arrays, generators and iterables are
-read batch by batch on the host, on a prefetch thread.
+receives only the `[k, batch]` indices of its steps. Other arrays are read batch by batch on
+the host, on a prefetch thread (generators and iterables: `_stream`).
 """
 
 from __future__ import annotations
@@ -209,120 +209,86 @@ def to_device(data: Any, limit: float = math.inf) -> Any:
 
 
 class ArrayPlan:
-    """Batches of in-memory arrays: device-resident data plus per-call index blocks."""
+    """Batches of in-memory arrays: device-resident data plus per-call index blocks.
+
+    The order of epoch `e` is derived from `(seed, e)` alone, so any epoch can be replayed,
+    from any step (`epoch(k, e, start)`), without running the epochs before it.
+
+    Example:
+        >>> import numpy as np
+        >>> plan = ArrayPlan((np.zeros((10, 2), np.float32), None, None), 4, True, None, seed=3)
+        >>> [kk for kk, _, _ in plan.epoch(2)], [kk for kk, _, _ in plan.epoch(2, 0, start=1)]
+        ([2, 1], [1, 1])
+    """
 
     def __init__(self, data: Any, batch_size: int, shuffle: Any, steps: int | None, seed: int):
         self.n = num_samples(data)
         self.batch_size = batch_size
         self.shuffle = shuffle
-        self.rng = np.random.default_rng(seed)
+        self.seed = seed
         self.host = data
         self.data = to_device(data, limit=DEVICE_DATA_LIMIT_BYTES)
         self.on_device = self.data is not None
         full = math.ceil(self.n / batch_size)
         self.steps = full if steps is None else int(steps)
 
-    def _order(self) -> np.ndarray:
+    def _order(self, epoch: int, rep: int) -> np.ndarray:
+        """The sample order of pass `rep` over the data within epoch `epoch`."""
+        if not self.shuffle:
+            return np.arange(self.n)
+        rng = np.random.default_rng((self.seed, epoch, rep))
         if self.shuffle == "batch":
             blocks = np.arange(self.n)
-            starts = self.rng.permutation(math.ceil(self.n / self.batch_size))
+            starts = rng.permutation(math.ceil(self.n / self.batch_size))
             return np.concatenate([blocks[s * self.batch_size:(s + 1) * self.batch_size]
                                    for s in starts])
-        return self.rng.permutation(self.n) if self.shuffle else np.arange(self.n)
+        return rng.permutation(self.n)
 
-    def epoch(self, k: int) -> Iterator[tuple[int, Any, Any]]:
-        """Yields `(steps in this call, data, idx)` for one epoch.
+    def _runs(self, epoch: int) -> Iterator[np.ndarray]:
+        """Epoch `epoch`'s batches as runs `[m, batch]` of consecutive full batches of one pass,
+        or `[1, rest]` for a pass's last partial batch; `self.steps` batches in all."""
+        done, B, rep = 0, self.batch_size, 0
+        while done < self.steps:
+            order = self._order(epoch, rep).astype(np.int32)
+            full = min(self.n // B, self.steps - done)
+            if full:
+                yield order[:full * B].reshape(full, B)
+                done += full
+            if done < self.steps and self.n % B:
+                yield order[self.n - self.n % B:].reshape(1, -1)
+                done += 1
+            rep += 1
+
+    def _steps_from(self, epoch: int, start: int) -> Iterator[np.ndarray]:
+        """The runs of epoch `epoch` without their first `start` batches."""
+        for run in self._runs(epoch):
+            if start >= len(run):
+                start -= len(run)
+                continue
+            yield run[start:]
+            start = 0
+
+    def epoch(self, k: int, epoch: int = 0, start: int = 0) -> Iterator[tuple[int, Any, Any]]:
+        """Yields `(steps in this call, data, idx)` for epoch `epoch`, from its step `start`.
 
         Full batches come `k` at a time as `idx` of shape `[k, batch]` (a shorter call is
         padded with repeated rows that the step skips, so every call has one shape); the last
-        partial batch comes alone as `[1, rest]`.
+        partial batch comes alone as `[1, rest]`. Started at step `start`, the batches are the
+        tail of the uninterrupted epoch's, in the same order.
         """
-        order, done, B = self._order(), 0, self.batch_size
-        start = 0
-        while done < self.steps:
-            if start >= self.n:
-                order, start = self._order(), 0
-            full_left = (self.n - start) // B
-            if full_left:
-                kk = min(k, self.steps - done, full_left)
-                idx = order[start:start + kk * B].reshape(kk, B)
-                if kk < k:
+        for run in self._steps_from(epoch, start):
+            for at in range(0, len(run), k):
+                idx = run[at:at + k]
+                kk = len(idx)
+                if kk < k and idx.shape[1] == self.batch_size:
                     idx = np.concatenate([idx, np.repeat(idx[:1], k - kk, axis=0)])
-                start += kk * B
-            else:
-                kk, idx = 1, order[start:].reshape(1, -1)
-                start = self.n
-            done += kk
-            idx = idx.astype(np.int32)
-            if self.on_device:
-                yield kk, self.data, idx
-            else:
-                yield kk, _staged(lambda a, i=idx: np.take(a, i, axis=0, out=_fresh(
-                    i.shape + a.shape[1:], a.dtype)), self.host), None
+                yield self._call(kk, idx)
 
-
-class IterablePlan:
-    """Batches read from a Python generator or iterable of `(x, y)` / `(x, y, sw)` tuples."""
-
-    def __init__(self, source: Any, steps: int | None, with_targets: bool = True):
-        self.source = source
-        self.steps = steps
-        self.with_targets = with_targets
-        self._iterator = source if iter(source) is source else None
-        self.exhausted = False
-
-    def batches(self) -> Iterator[Any]:
-        it = self._iterator if self._iterator is not None else iter(self.source)
-        count = 0
-        while self.steps is None or count < self.steps:
-            try:
-                item = next(it)
-            except StopIteration:
-                self.exhausted = True
-                return
-            count += 1
-            yield unpack(item, self.with_targets)
-
-    def epoch(self, k: int, batches: Iterator[Any] | None = None) -> Iterator[tuple[int, Any, Any]]:
-        """Yields `(steps, stacked batches, None)`, up to `k` equal-shaped batches per call."""
-        group: list = []
-        for batch in self.batches() if batches is None else batches:
-            if group and _shapes(group[0]) != _shapes(batch):
-                yield len(group), _stack(group, k), None
-                group = []
-            group.append(batch)
-            if len(group) == k:
-                yield len(group), _stack(group, k), None
-                group = []
-        if group:
-            yield len(group), _stack(group, k), None
-
-
-def unpack(item: Any, with_targets: bool = True) -> Any:
-    """Keras's rule: a tuple of 1, 2 or 3 is (x,), (x, y) or (x, y, sample_weight)."""
-    if not with_targets:
-        x = item[0] if isinstance(item, tuple) and len(item) in (1, 2, 3) else item
-        return to_arrays(x, "x")
-    if isinstance(item, tuple) and len(item) in (1, 2, 3):
-        x, y, sw = (tuple(item) + (None, None))[:3]
-    else:
-        x, y, sw = item, None, None
-    return (to_arrays(x, "x"), to_arrays(y, "y"), to_arrays(sw, "sample_weight"))
-
-
-def _shapes(batch: Any) -> Any:
-    return jax.tree_util.tree_map(np.shape, batch)
-
-
-def _stack(group: list, k: int) -> Any:
-    """Stacks batches as `[k, ...]`, padding a short group with its last batch (skipped)."""
-    group = group + [group[-1]] * (k - len(group))
-
-    def stack(*parts: np.ndarray) -> np.ndarray:
-        parts = [np.asarray(p) for p in parts]
-        return np.stack(parts, out=_fresh((len(parts),) + parts[0].shape,
-                                          np.result_type(*parts)))
-    return _staged(stack, *group)
+    def _call(self, kk: int, idx: np.ndarray) -> tuple[int, Any, Any]:
+        if self.on_device:
+            return kk, self.data, idx
+        return kk, _staged(lambda a, i=idx: np.take(a, i, axis=0, out=_fresh(
+            i.shape + a.shape[1:], a.dtype)), self.host), None
 
 
 def _staged(build: Any, *trees: Any) -> Any:
@@ -340,10 +306,3 @@ def _fresh(shape: tuple, dtype: Any) -> np.ndarray:
     if nbytes < _MAPPED_MIN_BYTES:
         return np.empty(shape, dtype)
     return np.frombuffer(mmap.mmap(-1, nbytes), dtype=dtype, count=count).reshape(shape)
-
-
-def is_iterable_source(x: Any) -> bool:
-    """Generators, iterators and batch sequences (not arrays, lists of arrays or dicts)."""
-    if isinstance(x, (np.ndarray, jax.Array, list, tuple, dict)) or hasattr(x, "__array__"):
-        return False
-    return hasattr(x, "__iter__") or hasattr(x, "__next__")

@@ -15,14 +15,10 @@ from typing import Any
 import numpy as np
 
 from .. import _config
+from .._errors import ConfigurationWarning
 from .._utils import closest_names
 
 _KILN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-
-
-class ConfigurationWarning(UserWarning):
-    """A configuration that is legal but usually a mistake (e.g. softmax with binary
-    cross-entropy). Silence one with `warnings.filterwarnings("ignore", category=...)`."""
 
 
 def warn(message: str) -> None:

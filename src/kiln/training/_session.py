@@ -7,13 +7,60 @@ layers, the optimizer and the metrics at epoch end and whenever a callback reads
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
 
 from .. import _random
+from .._types import PyTree
 from ._steps import Runner, TrainState
+
+
+class Shardings(NamedTuple):
+    """Where the compiled functions place their values: `jax.sharding.Sharding` pytrees (or
+    prefixes of them, e.g. one Sharding for the whole TrainState) handed to `jax.jit`.
+
+    Fields:
+        state: the TrainState (inputs and outputs of the train/test steps).
+        data: a call's data and its index block.
+        out: the logs of the train/test steps and the predict outputs.
+
+    Example:
+        >>> import jax
+        >>> one = jax.sharding.SingleDeviceSharding(jax.devices()[0])
+        >>> Shardings(state=one, data=one, out=one).state is one
+        True
+    """
+
+    state: PyTree = None
+    data: PyTree = None
+    out: PyTree = None
+
+
+class LoopState(NamedTuple):
+    """Where a fit is: the epoch index, the batches consumed so far in that epoch, and the seed
+    of the data order (epoch e's permutation is derived from `(seed, e)` alone; None for
+    generators, whose order is their own).
+
+    Example:
+        >>> LoopState(epoch=2, step=5, seed=7).advance(3)
+        LoopState(epoch=2, step=8, seed=7)
+        >>> LoopState(epoch=2, step=8, seed=7).next_epoch()
+        LoopState(epoch=3, step=0, seed=7)
+    """
+
+    epoch: int = 0
+    step: int = 0
+    seed: int | None = None
+
+    def advance(self, steps: int) -> "LoopState":
+        """After a compiled call that ran `steps` batches."""
+        return self._replace(step=self.step + int(steps))
+
+    def next_epoch(self) -> "LoopState":
+        """At an epoch's end."""
+        return self._replace(epoch=self.epoch + 1, step=0)
 
 
 def _copy(tree: Any) -> Any:
@@ -33,23 +80,48 @@ def _unique_paths(variables: list[Any], model: Any) -> None:
         seen[v.path] = v
 
 
-class Session:
-    """One model's compiled step functions plus the state they are currently working on."""
+def _jit(fn: Callable, shardings: Shardings | None, ins: tuple, out: Any,
+         **kwargs: Any) -> Callable:
+    """`jax.jit(fn)`, placed by `shardings` when given (without them: today's plain jit)."""
+    if shardings is None:
+        return jax.jit(fn, **kwargs)
+    return jax.jit(fn, in_shardings=ins, out_shardings=out, **kwargs)
 
-    def __init__(self, model: Any):
+
+class Session:
+    """One model's compiled step functions plus the state they are currently working on.
+
+    The one place in `kiln.training` that calls `jax.jit`: the train, test and predict calls
+    and the lowering that "auto" steps_per_execution reads the cost of. `shardings` (optional)
+    places their inputs and outputs; `loop` records where a fit is (see `LoopState`).
+    """
+
+    def __init__(self, model: Any, shardings: Shardings | None = None):
         self.model = model
         trainable = model.trainable_weights
         non_trainable = model.non_trainable_weights
         _unique_paths(trainable + non_trainable, model)
         self.runner = Runner(model, trainable, non_trainable)
         self.signature = self._signature()
-        jit = jax.jit
-        self.train_fn = jit(self.runner.multi(self.runner.train_step), donate_argnums=0)
-        self.test_fn = jit(self.runner.multi(self.runner.test_step))
-        self.predict_fn = jit(self.runner.multi_predict())
+        self.shardings = shardings
+        self._build_functions(shardings)
         self.ts: TrainState | None = None
+        self.loop = LoopState()
         self.dirty = False
         self.auto_k: dict = {}  # steps_per_execution="auto", by example batch shapes
+
+    def _build_functions(self, sh: Shardings | None) -> None:
+        runner = self.runner
+        state, data, out = (sh.state, sh.data, sh.out) if sh is not None else (None,) * 3
+        steps_io = ((state, data, data, None), (state, out))
+        self.train_fn = _jit(runner.multi(runner.train_step), sh, *steps_io, donate_argnums=0)
+        self.test_fn = _jit(runner.multi(runner.test_step), sh, *steps_io)
+        self.predict_fn = _jit(runner.multi_predict(), sh, (state, data, data), out)
+        self._predict_step = _jit(runner.predict_step, sh, (state, data), out)
+
+    def lower_predict(self, ts: TrainState, x: PyTree) -> Any:
+        """The forward pass lowered for `x` (its cost analysis picks steps_per_execution)."""
+        return self._predict_step.lower(ts, x)
 
     def _signature(self) -> tuple:
         return (tuple(v.path for v in self.model.trainable_weights),

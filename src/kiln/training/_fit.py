@@ -1,0 +1,103 @@
+"""fit: adapt -> check -> plan (`_pipeline`), then the epoch loop over one `Session`.
+
+The session is created once per fit (when the model and its losses are built from the first
+batch, or found current from an earlier call), and records in `session.loop` where the fit
+is: epoch, step within the epoch, and the seed of the data order.
+
+Example:
+    >>> import numpy as np
+    >>> import kiln
+    >>> model = kiln.Sequential([kiln.Input((2,)), kiln.layers.Dense(1)])
+    >>> model.compile("sgd", "mse")
+    >>> history = fit(model, np.ones((8, 2)), np.ones(8), None, FitOptions(epochs=2, verbose=0))
+    >>> len(history.history["loss"]), model._session.loop[:2]
+    (2, (2, 0))
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from .. import callbacks as callbacks_mod
+from .._types import Logs, PyTree
+from . import _pipeline
+from ._evaluate import evaluate_plan, require_compiled
+from ._loop import run_calls, steps_per_call, to_float_logs
+from ._options import FitOptions, verbosity
+from ._session import LoopState, Session, get_session
+
+
+def fit(model: Any, x: PyTree, y: PyTree, sample_weight: PyTree, options: FitOptions) -> Any:
+    """Trains `model`; see `kiln.Model.fit`. Returns the `History` callback."""
+    spec = require_compiled(model, "fit")
+    opts = options.check()
+    split = opts.validation_split if opts.validation_data is None else 0.0
+    source = _pipeline.adapt(x, y, sample_weight, opts.class_weight)
+    plan, example, held_out = _pipeline.prepare(
+        model, source, opts.batch_size, opts.shuffle, opts.steps_per_epoch, get_session,
+        class_weight=opts.class_weight, validation_split=split)
+    val = _pipeline.validation_plan(held_out if held_out is not None else opts.validation_data,
+                                    opts.validation_batch_size or opts.batch_size,
+                                    opts.validation_steps)
+    session = get_session(model)
+    session.ts = session.gather(fresh_metrics=True)
+    session.loop = LoopState(opts.initial_epoch, 0, getattr(plan, "seed", None))
+    verbose = verbosity(opts.verbose)
+    cbs = callbacks_mod.CallbackList(opts.callbacks, add_history=True,
+                                     add_progbar=verbose != 0, model=model, verbose=verbose,
+                                     epochs=opts.epochs, steps=plan.steps)
+    model.stop_training = False
+    k = steps_per_call(model, session, session.ts, plan, example, example[0], cbs)
+    logs: Logs = {}
+    cbs.on_train_begin()
+    try:
+        logs = _epochs(session, plan, val, k, cbs, opts, spec.run_eagerly)
+    finally:
+        if session.ts is not None:
+            _finalize(session)
+        session.ts = None
+    cbs.on_train_end(logs)
+    model.history = cbs.history
+    return cbs.history
+
+
+def _epochs(session: Session, plan: Any, val: Any, k: int, cbs: Any, opts: FitOptions,
+            eager: bool) -> Logs:
+    """Runs the epochs from `session.loop.epoch` to `opts.epochs`; returns the last logs."""
+    model, logs = session.model, {}
+    while session.loop.epoch < opts.epochs:
+        epoch = session.loop.epoch
+        session.ts = session.ts._replace(metric_state=session.metric_state(fresh=True))
+        cbs.on_epoch_begin(epoch)
+        logs, done = run_calls(session.train_fn, session, plan, k, cbs, "train", eager)
+        if done == 0:
+            _warn_out_of_data()
+            break
+        logs = to_float_logs(logs)
+        session.scatter(session.ts)
+        if val is not None and opts.should_validate(epoch):
+            val_logs = evaluate_plan(model, session, val, callbacks=None, verbose=0)
+            logs.update({f"val_{name}": v for name, v in val_logs.items()})
+        session.loop = session.loop.next_epoch()
+        cbs.on_epoch_end(epoch, dict(sorted(logs.items())))
+        session.refresh()
+        if model.stop_training:
+            break
+    return logs
+
+
+def _finalize(session: Session) -> None:
+    """Writes the final state back; with use_ema the EMA weights replace the weights (Keras's
+    `finalize_variable_values` at the end of fit)."""
+    ts = session.ts
+    opt = session.model._compiled.optimizer
+    if getattr(opt, "use_ema", False) and ts.opt_state is not None:
+        ts = ts._replace(params=opt.finalize_params(ts.params, ts.opt_state))
+    session.scatter(ts)
+
+
+def _warn_out_of_data() -> None:
+    warnings.warn("Your input ran out of data; training stopped. Make sure the generator can "
+                  "yield steps_per_epoch * epochs batches (or re-iterate it each epoch).",
+                  stacklevel=4)
