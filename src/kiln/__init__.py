@@ -19,6 +19,7 @@ from . import models as models
 from . import ops as ops
 from . import optimizers as optimizers
 from . import regularizers as regularizers
+from . import saving as saving
 from . import utils as utils
 from .layers import Input as Input
 from .layers import InputLayer as InputLayer
@@ -36,5 +37,5 @@ __all__ = [
     "Input", "InputLayer", "KerasTensor", "Layer", "Loss", "Metric", "Model", "Optimizer",
     "Sequential", "activations", "backend", "callbacks", "config", "constraints",
     "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers",
-    "regularizers", "utils"
+    "regularizers", "saving", "utils"
 ]

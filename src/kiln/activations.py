@@ -18,7 +18,7 @@ from typing import Any, Callable
 import jax
 import jax.numpy as jnp
 
-from ._utils import unknown_name_error
+from . import _registry, _serialization
 from ._variables import Variable
 
 ArrayLike = Any
@@ -273,6 +273,10 @@ _CANONICAL = (
 ACTIVATIONS: dict[str, Callable[..., jax.Array]] = {fn.__name__: fn for fn in _CANONICAL}
 ACTIVATIONS.update(swish=silu, hard_swish=hard_silu)
 _NAME_OF = {fn: fn.__name__ for fn in _CANONICAL}
+for _fn in _CANONICAL:
+    _registry.register(_fn, "activations")
+_registry.register_alias("activations", "swish", silu)
+_registry.register_alias("activations", "hard_swish", hard_silu)
 
 
 def get(identifier: str | Callable | dict | None) -> Callable[..., jax.Array]:
@@ -311,18 +315,13 @@ def serialize(activation: Callable) -> str:
             f"Cannot serialize activation {activation!r}: it is not a kiln activation and has "
             "no usable name. Define it with `def` and pass it in `custom_objects` when loading."
         )
-    return name
+    return _registry.get_registered_name(activation)
 
 
 def deserialize(config: str | dict, custom_objects: dict[str, Callable] | None = None
                 ) -> Callable[..., jax.Array]:
     """The activation named by `config` (a name, or a Keras-style serialized dict)."""
-    name = config
-    if isinstance(config, dict):
-        # Keras saves registered functions as {"class_name": "function", "config": name}.
-        name = config.get("config", config.get("class_name"))
-    if custom_objects and name in custom_objects:
-        return custom_objects[name]
-    if isinstance(name, str) and name in ACTIVATIONS:
-        return ACTIVATIONS[name]
-    raise unknown_name_error("activation", name, ACTIVATIONS)
+    if isinstance(config, dict) and config.get("class_name") != "function" and "config" in config \
+            and isinstance(config["config"], str):
+        config = config["config"]  # an older form: {"class_name": ..., "config": name}
+    return _serialization.deserialize(config, "activations", custom_objects, label="activation")

@@ -11,7 +11,8 @@ import jax
 import jax.numpy as jnp
 
 from . import _config
-from ._utils import to_snake_case, unknown_name_error
+from . import _registry, _serialization
+from ._utils import to_snake_case
 
 
 class Constraint:
@@ -95,7 +96,9 @@ class UnitNorm(Constraint):
 
 
 _CLASSES = {c.__name__: c for c in (Constraint, MaxNorm, MinMaxNorm, NonNeg, UnitNorm)}
-_REGISTRY: dict[str, type] = {**_CLASSES, **{to_snake_case(n): c for n, c in _CLASSES.items()}}
+for _name, _cls in _CLASSES.items():
+    _registry.register(_cls, "constraints")
+    _registry.register_alias("constraints", to_snake_case(_name), _cls)
 
 max_norm, min_max_norm, non_neg, unit_norm = MaxNorm, MinMaxNorm, NonNeg, UnitNorm
 
@@ -105,24 +108,21 @@ def get(identifier: Any) -> Callable | None:
     dict -> a constraint."""
     if identifier is None or callable(identifier):
         return identifier
-    if isinstance(identifier, dict):
-        cls = _REGISTRY.get(identifier.get("class_name"))
-        if cls is None:
-            raise unknown_name_error("constraint", identifier.get("class_name"), _REGISTRY)
-        return cls.from_config(identifier.get("config", {}))
-    if isinstance(identifier, str):
-        if identifier not in _REGISTRY:
-            raise unknown_name_error("constraint", identifier, _REGISTRY)
-        return _REGISTRY[identifier]()
+    if isinstance(identifier, (dict, str)):
+        return deserialize(identifier)
     raise TypeError(f"Cannot interpret constraint {identifier!r}: pass a name, a config dict "
                     "or a callable.")
 
 
 def serialize(constraint: Any) -> Any:
-    if constraint is None:
-        return None
-    return {"class_name": type(constraint).__name__, "config": constraint.get_config()}
+    """Keras's `{"module", "class_name", "config", "registered_name"}` (None for None)."""
+    return _serialization.serialize(constraint)
 
 
-__all__ = ["Constraint", "MaxNorm", "MinMaxNorm", "NonNeg", "UnitNorm", "get", "max_norm",
+def deserialize(config: dict | str, custom_objects: dict[str, Any] | None = None) -> Constraint:
+    """Builds a constraint from a name ("max_norm", "NonNeg", ...) or a `serialize` dict."""
+    return _serialization.build(config, "constraints", custom_objects, label="constraint")
+
+
+__all__ = ["Constraint", "MaxNorm", "MinMaxNorm", "NonNeg", "UnitNorm", "deserialize", "get", "max_norm",
            "min_max_norm", "non_neg", "serialize", "unit_norm"]

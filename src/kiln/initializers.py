@@ -30,7 +30,8 @@ import numpy as np
 
 from . import _initializer_samplers as _s
 from ._initializer_samplers import Shape, compute_fans, seed_key
-from ._utils import to_snake_case, unknown_name_error
+from . import _registry, _serialization
+from ._utils import to_snake_case
 from ._variables import Variable
 
 __all__ = [
@@ -315,6 +316,11 @@ INITIALIZERS: dict[str, type] = {c.__name__: c for c in _CLASSES}
 INITIALIZERS.update({to_snake_case(c.__name__): c for c in _CLASSES})
 INITIALIZERS.update(zero=Zeros, one=Ones, normal=RandomNormal, uniform=RandomUniform,
                     IdentityInitializer=Identity, OrthogonalInitializer=Orthogonal)
+for _cls in _CLASSES:
+    _registry.register(_cls, "initializers")
+for _alias, _cls in INITIALIZERS.items():
+    if _alias != _cls.__name__:
+        _registry.register_alias("initializers", _alias, _cls)
 
 # Keras also exports each class under its snake_case name (keras.initializers.zeros, ...).
 zeros, ones, constant, identity, orthogonal = Zeros, Ones, Constant, Identity, Orthogonal
@@ -325,20 +331,12 @@ he_uniform, he_normal, lecun_uniform, lecun_normal = HeUniform, HeNormal, LecunU
 
 def serialize(initializer: Initializer) -> dict[str, Any]:
     """A Keras-format config: `{"module", "class_name", "config", "registered_name"}`."""
-    return {"module": "keras.initializers", "class_name": type(initializer).__name__,
-            "config": initializer.get_config(), "registered_name": None}
+    return _serialization.serialize(initializer)
 
 
 def deserialize(config: dict | str, custom_objects: dict[str, Any] | None = None) -> Initializer:
     """Builds an initializer from a name or a `serialize` dict (Keras's format too)."""
-    if isinstance(config, str):
-        name, kwargs = config, {}
-    else:
-        name, kwargs = config.get("class_name"), dict(config.get("config") or {})
-    registry = {**INITIALIZERS, **(custom_objects or {})}
-    if name not in registry:
-        raise unknown_name_error("initializer", name, INITIALIZERS)
-    return registry[name].from_config(kwargs)
+    return _serialization.build(config, "initializers", custom_objects, label="initializer")
 
 
 def _from_array(value: Any) -> Callable[..., jax.Array]:

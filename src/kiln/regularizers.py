@@ -20,7 +20,8 @@ import jax
 import jax.numpy as jnp
 
 from . import _config
-from ._utils import to_snake_case, unknown_name_error
+from . import _registry, _serialization
+from ._utils import to_snake_case
 from ._variables import Variable
 
 __all__ = ["Regularizer", "L1", "L2", "L1L2", "OrthogonalRegularizer", "l1", "l2", "l1_l2",
@@ -159,24 +160,19 @@ _CLASSES = (Regularizer, L1, L2, L1L2, OrthogonalRegularizer)
 #: Every string `get` accepts -> class. As in Keras, "l1l2" is accepted but "l1_l2" is not.
 REGULARIZERS: dict[str, type] = {c.__name__: c for c in _CLASSES}
 REGULARIZERS.update({to_snake_case(c.__name__): c for c in _CLASSES})
+for _cls in _CLASSES:
+    _registry.register(_cls, "regularizers")
+    _registry.register_alias("regularizers", to_snake_case(_cls.__name__), _cls)
 
 
 def serialize(regularizer: Regularizer) -> dict[str, Any]:
     """A Keras-format config: `{"module", "class_name", "config", "registered_name"}`."""
-    return {"module": "keras.regularizers", "class_name": type(regularizer).__name__,
-            "config": regularizer.get_config(), "registered_name": None}
+    return _serialization.serialize(regularizer)
 
 
 def deserialize(config: dict | str, custom_objects: dict[str, Any] | None = None) -> Regularizer:
     """Builds a regularizer from a name or a `serialize` dict (Keras's format too)."""
-    if isinstance(config, str):
-        name, kwargs = config, {}
-    else:
-        name, kwargs = config.get("class_name"), dict(config.get("config") or {})
-    registry = {**REGULARIZERS, **(custom_objects or {})}
-    if name not in registry:
-        raise unknown_name_error("regularizer", name, REGULARIZERS)
-    return registry[name].from_config(kwargs)
+    return _serialization.build(config, "regularizers", custom_objects, label="regularizer")
 
 
 def get(identifier: Any) -> Regularizer | Callable[[Any], Any] | None:

@@ -1,6 +1,10 @@
 """Layers: the building blocks of models (Keras 3 names, arguments and defaults)."""
 
-from ._context import clear_session as clear_session
+from typing import Any as _Any
+
+from .. import _registry, _serialization
+
+from .._naming import clear_session as clear_session
 from ._core import Activation as Activation
 from ._core import Dense as Dense
 from ._core import Dropout as Dropout
@@ -120,6 +124,35 @@ GlobalAvgPool1D = GlobalAveragePooling1D
 GlobalAvgPool2D = GlobalAveragePooling2D
 GlobalAvgPool3D = GlobalAveragePooling3D
 
+# Every layer class, registered under its Keras name (module "keras.layers").
+for _layer_cls in [v for v in dict(globals()).values()
+                   if isinstance(v, type) and issubclass(v, Layer)]:
+    if _registry.builtin_name(_layer_cls) is None:
+        _registry.register(_layer_cls, "layers")
+
+
+def serialize(layer: Layer) -> dict:
+    """A layer in Keras's format: `{"module", "class_name", "config", "registered_name",
+    "build_config"}`.
+
+    Example:
+        >>> serialize(Dense(2, name="d"))["class_name"]
+        'Dense'
+    """
+    return _serialization.serialize(layer)
+
+
+def deserialize(config: dict, custom_objects: dict | None = None,
+                safe_mode: bool | None = None) -> Layer:
+    """Rebuilds a layer from `serialize`'s (or Keras's) dict; `custom_objects` maps the names
+    of your own layers to their classes.
+
+    Example:
+        >>> deserialize(serialize(Dense(2, name="d"))).units
+        2
+    """
+    return _serialization.deserialize(config, "layers", custom_objects, safe_mode, label="layer")
+
 __all__ = [
     "Activation", "ActivityRegularization", "Add", "AdditiveAttention", "AlphaDropout",
     "Attention", "Average", "AveragePooling1D", "AveragePooling2D", "AveragePooling3D",
@@ -141,6 +174,6 @@ __all__ = [
     "SeparableConvolution2D", "SimpleRNN", "SimpleRNNCell", "Softmax", "SpatialDropout1D",
     "SpatialDropout2D", "SpatialDropout3D", "StringLookup", "Subtract", "TextVectorization",
     "UnitNormalization", "UpSampling1D", "UpSampling2D", "UpSampling3D", "ZeroPadding1D",
-    "ZeroPadding2D", "ZeroPadding3D", "add", "average", "concatenate", "dot", "maximum",
-    "minimum", "multiply", "subtract"
+    "ZeroPadding2D", "ZeroPadding3D", "add", "average", "concatenate", "deserialize", "dot",
+    "maximum", "minimum", "multiply", "serialize", "subtract"
 ]

@@ -7,12 +7,10 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from ._core import _serialize
+from ._core import _deserialize_layer, _serialize
 from ._layer import Layer
-from ._recurrent import GRU, LSTM, RNN, SimpleRNN
 
 _MERGE_MODES = ("concat", "sum", "mul", "ave", None)
-_LAYERS = {"SimpleRNN": SimpleRNN, "LSTM": LSTM, "GRU": GRU, "RNN": RNN}
 
 
 def merge(forward: jax.Array, backward: jax.Array, mode: str | None) -> Any:
@@ -55,6 +53,7 @@ class Bidirectional(Layer):
     listed forward first, then backward, as in Keras.
 
     Example:
+        >>> from kiln.layers import LSTM
         >>> Bidirectional(LSTM(3, return_sequences=True))(jnp.ones((2, 5, 4))).shape
         (2, 5, 6)
     """
@@ -146,17 +145,8 @@ class Bidirectional(Layer):
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "Bidirectional":
         config = dict(config)
-        config["layer"] = _deserialize_rnn(config["layer"])
+        config["layer"] = _deserialize_layer(config["layer"])
         if config.get("backward_layer") is not None:
-            config["backward_layer"] = _deserialize_rnn(config["backward_layer"])
+            config["backward_layer"] = _deserialize_layer(config["backward_layer"])
         return cls(**config)
 
-
-def _deserialize_rnn(entry: Any) -> Layer:
-    if isinstance(entry, Layer):
-        return entry
-    name = entry.get("class_name")
-    if name not in _LAYERS:
-        raise ValueError(f"Bidirectional cannot rebuild a layer of class {name!r}; kiln knows "
-                         f"{sorted(_LAYERS)}.")
-    return _LAYERS[name].from_config(entry["config"])

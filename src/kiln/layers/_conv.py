@@ -19,6 +19,7 @@ from ._layer import Layer
 
 
 def serialize_constraint(constraint: Any) -> Any:
+    """A constraint in Keras's format (None for none or for a plain callable)."""
     return _serialize(constraint) if hasattr(constraint, "get_config") else None
 
 
@@ -173,6 +174,7 @@ class Conv1D(_Conv):
     """1-d convolution over `(batch, steps, channels)`; padding may also be 'causal'.
 
     Example:
+        >>> import jax.numpy as jnp
         >>> Conv1D(4, 3, padding="causal")(jnp.ones((2, 10, 3))).shape
         (2, 10, 4)
     """
@@ -184,6 +186,7 @@ class Conv2D(_Conv):
     """2-d convolution over `(batch, height, width, channels)`; kernel `(kh, kw, in, filters)`.
 
     Example:
+        >>> import jax.numpy as jnp
         >>> Conv2D(8, 3, activation="relu")(jnp.ones((2, 28, 28, 1))).shape
         (2, 26, 26, 8)
     """
@@ -269,6 +272,7 @@ class Conv2DTranspose(_ConvTranspose):
     """2-d transposed convolution; with strides 2 and padding 'same' it doubles height and width.
 
     Example:
+        >>> import jax.numpy as jnp
         >>> Conv2DTranspose(4, 3, strides=2, padding="same")(jnp.ones((1, 5, 5, 2))).shape
         (1, 10, 10, 4)
     """

@@ -85,6 +85,7 @@ class DepthwiseConv2D(_DepthwiseConv):
     """Depthwise 2-d convolution.
 
     Example:
+        >>> import jax.numpy as jnp
         >>> DepthwiseConv2D(3, depth_multiplier=2)(jnp.ones((1, 8, 8, 3))).shape
         (1, 6, 6, 6)
     """
@@ -170,6 +171,7 @@ class SeparableConv2D(_SeparableConv):
     """Separable 2-d convolution: fewer weights than Conv2D for the same receptive field.
 
     Example:
+        >>> import jax.numpy as jnp
         >>> SeparableConv2D(8, 3, padding="same")(jnp.ones((1, 6, 6, 3))).shape
         (1, 6, 6, 8)
     """

@@ -8,18 +8,26 @@ from typing import Any, Sequence
 import jax
 import jax.numpy as jnp
 
-from .. import activations, constraints, initializers, regularizers
-from . import _context
+from .. import _serialization, activations, constraints, initializers, regularizers
+from .. import _scope
+from .._naming import unique_name
 from ._layer import Layer
-from ._symbolic import KerasTensor
+from ._symbolic import KerasTensor, Node
 
 
 def _serialize(obj: Any) -> Any:
-    if obj is None:
-        return None
-    if hasattr(obj, "get_config"):
-        return {"class_name": type(obj).__name__, "config": obj.get_config()}
-    return obj
+    """A layer argument (initializer, regularizer, constraint, sub-layer) in Keras's format,
+    through the one `kiln._serialization.serialize`; a plain callable is kept as is."""
+    if obj is None or not hasattr(obj, "get_config"):
+        return obj
+    return _serialization.serialize(obj)
+
+
+def _deserialize_layer(entry: Any) -> Any:
+    """A nested layer config (Bidirectional's layers, an RNN's cell) -> a layer."""
+    if isinstance(entry, Layer):
+        return entry
+    return _serialization.deserialize(entry, "layers", label="layer")
 
 
 class InputLayer(Layer):
@@ -40,7 +48,7 @@ class InputLayer(Layer):
         kwargs.pop("ragged", None)
         if "input_shape" in kwargs and shape is None:
             shape = kwargs.pop("input_shape")
-        super().__init__(name=name or _context.unique_name("input_layer"), dtype=dtype, **kwargs)
+        super().__init__(name=name or unique_name("input_layer"), dtype=dtype, **kwargs)
         if batch_shape is None:
             if shape is None:
                 raise ValueError("Input needs a shape: pass shape=(features,) (without the batch "
@@ -50,8 +58,6 @@ class InputLayer(Layer):
         self.batch_shape = tuple(batch_shape)
         self.built = True
         self.output = KerasTensor(self.batch_shape, self.dtype, name=self.name)
-        from ._symbolic import Node
-
         node = Node(self, (), {}, self.output)
         self.output.node = node
         self._inbound_nodes.append(node)
@@ -232,7 +238,7 @@ class Dropout(Layer):
         shape = inputs.shape
         if self.noise_shape is not None:
             shape = tuple(s if n is None else n for s, n in zip(inputs.shape, self.noise_shape))
-        keep = jax.random.bernoulli(_context.next_rng_key(self.seed), 1.0 - self.rate, shape)
+        keep = jax.random.bernoulli(_scope.next_rng_key(self.seed), 1.0 - self.rate, shape)
         return jnp.where(keep, inputs / (1.0 - self.rate), jnp.zeros_like(inputs))
 
     def get_config(self) -> dict[str, Any]:

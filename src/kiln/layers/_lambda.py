@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 from typing import Any, Callable
 
+from .. import _serialization
 from ._layer import Layer
 
 
@@ -42,6 +43,7 @@ class Lambda(Layer):
     function, or write a small Layer subclass instead (the safe, portable choice).
 
     Example:
+        >>> import jax.numpy as jnp
         >>> Lambda(lambda x: x * 2)(jnp.ones((2, 3))).sum()
         Array(12., dtype=float32)
     """
@@ -84,19 +86,28 @@ class Lambda(Layer):
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "Lambda":
-        """Rebuilds a Lambda only when `config['function']` is already a callable.
+        """Rebuilds a Lambda when `config['function']` is a callable, or, outside safe mode
+        (`deserialize(..., safe_mode=False)`), a function *name* found among the registered
+        or custom objects. Code stored in a config (`__lambda__`) is never loaded.
 
         Raises:
-            ValueError: the config names a function instead of holding one (kiln never loads
-                code from a config).
+            ValueError: in safe mode (the default) for a config naming a function, and
+                always for stored code.
         """
         config = dict(config)
         for key in ("function", "output_shape", "mask"):
             value = config.get(key)
             if isinstance(value, dict) and value.get("class_name") in ("function", "__lambda__"):
-                raise ValueError(
-                    f"Cannot rebuild Lambda layer '{config.get('name')}': its config names the "
-                    f"{key} {value.get('config')!r} but holds no code (kiln never serializes or "
-                    "runs code from a config). Rebuild the layer in Python with "
-                    f"Lambda({value.get('config')}, ...), or replace it with a Layer subclass.")
+                config[key] = _function_from_config(config.get("name"), key, value)
         return cls(**config)
+
+
+def _function_from_config(layer: Any, key: str, value: dict[str, Any]) -> Callable:
+    if value.get("class_name") == "function" and not _serialization.in_safe_mode():
+        return _serialization.resolve(value.get("config"), label=f"Lambda {key} function")
+    raise ValueError(
+        f"Cannot rebuild Lambda layer '{layer}': its config names the {key} "
+        f"{value.get('config')!r} but holds no code, and kiln never runs code from a config. "
+        "Rebuild the layer in Python with Lambda(<function>, ...), replace it with a Layer "
+        "subclass, or (for a named function) load with safe_mode=False and pass the function "
+        f"in custom_objects={{'{value.get('config')}': <function>}}.")

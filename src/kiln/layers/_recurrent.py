@@ -16,7 +16,7 @@ from typing import Any, Callable, Sequence
 import jax
 import jax.numpy as jnp
 
-from ._core import _serialize
+from ._core import _deserialize_layer, _serialize
 from ._layer import Layer
 from ._rnn_cells import CellSpec, GRUCell, LSTMCell, SimpleRNNCell, _Cell, cell_project, cell_step
 
@@ -80,7 +80,6 @@ def run_cell(spec: CellSpec, params: dict, sequences: jax.Array, states: list,
                     mask, go_backwards, zero_output_for_mask)
 
 
-_CELLS = {"SimpleRNNCell": SimpleRNNCell, "LSTMCell": LSTMCell, "GRUCell": GRUCell}
 # Attributes a recurrent layer reads from its cell (Keras exposes them as properties).
 _CELL_ATTRS = frozenset((
     "units", "activation", "recurrent_activation", "use_bias", "unit_forget_bias", "reset_after",
@@ -219,12 +218,8 @@ class RNN(Layer):
     def from_config(cls, config: dict[str, Any]) -> "RNN":
         config = dict(config)
         cell = config.pop("cell")
-        if isinstance(cell, dict):
-            name = cell.get("class_name")
-            if name not in _CELLS:
-                raise ValueError(f"Cannot rebuild an RNN cell of class {name!r}; kiln knows "
-                                 f"{sorted(_CELLS)}. Build the RNN in code with your cell.")
-            cell = _CELLS[name].from_config(cell["config"])
+        if isinstance(cell, (dict, list)):
+            cell = _deserialize_layer(cell)
         return cls(cell, **config)
 
 

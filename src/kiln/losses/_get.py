@@ -6,44 +6,23 @@ import inspect
 from typing import Any, Callable
 
 from ._base import Loss, LossFunctionWrapper
+from ._functions import FUNCTIONS
 from ._classes import (
     LOSS_CLASSES,
 )
 from ._crossentropy import (
     binary_crossentropy,
-    binary_focal_crossentropy,
-    categorical_crossentropy,
-    categorical_focal_crossentropy,
     kl_divergence,
-    poisson,
-    sparse_categorical_crossentropy,
 )
 from ._regression import (
-    categorical_hinge,
-    cosine_similarity,
-    dice,
-    hinge,
-    huber,
-    log_cosh,
     mean_absolute_error,
     mean_absolute_percentage_error,
     mean_squared_error,
     mean_squared_logarithmic_error,
-    squared_hinge,
-    tversky,
 )
-from .._utils import unknown_name_error
+from .. import _registry, _serialization
 
-_FUNCTIONS: dict[str, Callable] = {
-    fn.__name__: fn
-    for fn in (
-        binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy,
-        categorical_focal_crossentropy, sparse_categorical_crossentropy, kl_divergence, poisson,
-        mean_squared_error, mean_absolute_error, mean_absolute_percentage_error,
-        mean_squared_logarithmic_error, cosine_similarity, huber, log_cosh, hinge,
-        squared_hinge, categorical_hinge, dice, tversky,
-    )
-}
+_FUNCTIONS: dict[str, Callable] = FUNCTIONS
 _CLASSES: dict[str, type] = {cls.__name__: cls for cls in LOSS_CLASSES}
 # Keras's only string aliases; note "huber_loss", "logcosh" and "kullback_leibler_divergence"
 # are NOT accepted by Keras 3's `get` (legacy exports only), so kiln rejects them too.
@@ -55,10 +34,11 @@ _ALIASES: dict[str, Callable] = {
     "mape": mean_absolute_percentage_error, "MAPE": mean_absolute_percentage_error,
     "msle": mean_squared_logarithmic_error, "MSLE": mean_squared_logarithmic_error,
 }
-# The registry used to resolve names (also when loading): a plain dict, nothing imported by name.
-_REGISTRY: dict[str, Any] = {
-    **_FUNCTIONS, **_CLASSES, **_ALIASES, "Loss": Loss, "LossFunctionWrapper": LossFunctionWrapper,
-}
+# Registered in the one registry (nothing is imported by a name read from a config).
+for _obj in (*_FUNCTIONS.values(), *_CLASSES.values(), Loss, LossFunctionWrapper):
+    _registry.register(_obj, "losses")
+for _alias, _fn in _ALIASES.items():
+    _registry.register_alias("losses", _alias, _fn)
 
 
 def names() -> list[str]:
@@ -67,11 +47,7 @@ def names() -> list[str]:
 
 
 def _lookup(name: str, custom_objects: dict[str, Any] | None = None) -> Any:
-    if custom_objects and name in custom_objects:
-        return custom_objects[name]
-    if name in _REGISTRY:
-        return _REGISTRY[name]
-    raise unknown_name_error("loss", name, names())
+    return _serialization.deserialize(name, "losses", custom_objects, label="loss")
 
 
 def get(identifier: Any) -> Any:
@@ -124,17 +100,8 @@ def serialize(loss: Any) -> Any:
     """
     if loss is None or isinstance(loss, str):
         return loss
-    if isinstance(loss, Loss):
-        builtin = _REGISTRY.get(type(loss).__name__) is type(loss)
-        return {
-            "module": "keras.losses" if builtin else type(loss).__module__,
-            "class_name": type(loss).__name__,
-            "config": loss.get_config(),
-            "registered_name": None if builtin else type(loss).__name__,
-        }
-    if inspect.isfunction(loss):
-        return {"module": "builtins", "class_name": "function", "config": loss.__name__,
-                "registered_name": "function"}
+    if isinstance(loss, Loss) or inspect.isfunction(loss):
+        return _serialization.serialize(loss)
     raise ValueError(f"Cannot serialize loss {loss!r} of type {type(loss).__name__}: expected a "
                      "kiln.losses.Loss instance or a loss function.")
 
@@ -150,18 +117,8 @@ def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> An
     Returns:
         A `Loss` instance or a loss function.
     """
-    if isinstance(config, str):
-        return _lookup(config, custom_objects)
-    if not isinstance(config, dict) or "class_name" not in config:
+    if not isinstance(config, (str, dict)) or (isinstance(config, dict)
+                                               and "class_name" not in config):
         raise ValueError(f"Cannot deserialize loss from {config!r}: expected a name or a dict "
                          "with 'class_name' and 'config' keys, as produced by serialize().")
-    class_name, inner = config["class_name"], config.get("config") or {}
-    if class_name == "function":
-        return _lookup(inner, custom_objects)
-    registered = config.get("registered_name")
-    if custom_objects and registered in custom_objects:
-        class_name = registered
-    obj = _lookup(class_name, custom_objects)
-    if not inspect.isclass(obj):
-        return obj
-    return obj.from_config(inner) if hasattr(obj, "from_config") else obj(**inner)
+    return _serialization.deserialize(config, "losses", custom_objects, label="loss")

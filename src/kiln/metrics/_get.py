@@ -29,6 +29,7 @@ from ._wrappers import (
     RootMeanSquaredError, SparseCategoricalAccuracy, SparseTopKCategoricalAccuracy,
     TopKCategoricalAccuracy,
 )
+from .. import _registry, _serialization
 from .._utils import to_snake_case, unknown_name_error
 
 
@@ -47,6 +48,9 @@ CLASSES: dict[str, type[Metric]] = {cls.__name__: cls for cls in (
     TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy,
     F1Score, FBetaScore, IoU, BinaryIoU, MeanIoU, OneHotIoU, OneHotMeanIoU,
 )}
+
+for _metric_cls in CLASSES.values():
+    _registry.register(_metric_cls, "metrics")
 
 # Classes Keras lists by name but that cannot be built from a name alone: `get` explains
 # which arguments they need instead of failing with a TypeError as Keras does.
@@ -149,16 +153,11 @@ def get(identifier: Any, name: str | None = None) -> Metric | None:
 
 
 def serialize(metric: Metric) -> dict[str, Any]:
-    """`{"class_name": ..., "config": metric.get_config()}`."""
-    return {"class_name": type(metric).__name__, "config": metric.get_config()}
+    """Keras's `{"module", "class_name", "config", "registered_name"}` for `metric`."""
+    return _serialization.serialize(metric)
 
 
 def deserialize(config: dict[str, Any],
                 custom_objects: dict[str, Callable] | None = None) -> Metric:
     """Rebuilds a metric from `serialize`'s output; `custom_objects` adds user classes."""
-    table = {**CLASSES, **(custom_objects or {})}
-    class_name = config.get("class_name")
-    if class_name not in table:
-        raise unknown_name_error("metric class", class_name, table,
-                                 argument="deserialize(); add it to custom_objects")
-    return table[class_name].from_config(dict(config.get("config", {})))
+    return _serialization.build(config, "metrics", custom_objects, label="metric class")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
+
 
 import jax
 
+from .. import _registry, _serialization
 from ..layers._symbolic import KerasTensor, Node
 
 
@@ -101,8 +104,6 @@ def _with_masks(node: Node, kwargs: dict, masks: dict[int, Any]) -> dict:
 
 
 def _accepts(fn: Any, arg: str) -> bool:
-    import inspect
-
     try:
         return arg in inspect.signature(fn).parameters
     except (TypeError, ValueError):
@@ -116,3 +117,150 @@ def graph_layers(nodes: list[Node], inputs: Any) -> list[Any]:
         if node.layer not in layers:
             layers.append(node.layer)
     return layers
+
+
+# -- Keras's functional config ------------------------------------------------------------------
+# A tensor is named by `keras_history = [layer name, node index, tensor index]`, where the node
+# index counts only the nodes of the model being saved. Keras gives every functional model one
+# node of its own before its first call: output/input references to a nested functional model
+# (`input_layers`, `output_layers`) count it, references inside `inbound_nodes` do not.
+
+def _is_functional(layer: Any) -> bool:
+    return getattr(layer, "_functional", None) is not None and not hasattr(layer, "pop")
+
+
+def functional_config(model: Any) -> dict[str, Any]:
+    """Keras 3's config of a functional model: name, trainable, layers (each with `name` and
+    `inbound_nodes`), input_layers, output_layers."""
+    inputs, outputs, nodes = model._functional
+    own = {id(n) for n in nodes} | {id(t.node) for t in _leaves(inputs)}
+
+    def history(t: KerasTensor, offset: bool = False) -> list:
+        layer = t.node.layer
+        kept = [n for n in layer._inbound_nodes if id(n) in own]
+        index = next(i for i, n in enumerate(kept) if n is t.node)
+        return [layer.name, index + (1 if offset and _is_functional(layer) else 0), t.index]
+
+    def tensor(t: Any) -> Any:
+        if not isinstance(t, KerasTensor):
+            return _serialization.serialize(t)
+        return {"class_name": "__keras_tensor__",
+                "config": {"shape": list(t.shape), "dtype": t.dtype.name,
+                           "keras_history": history(t)}}
+
+    layers = []
+    for layer in model._graph_layers:
+        entry = _serialization.serialize(layer)
+        entry["name"] = layer.name
+        entry["inbound_nodes"] = [
+            {"args": _map(tensor, list(n.args)), "kwargs": _map(tensor, dict(n.kwargs))}
+            for n in layer._inbound_nodes if id(n) in own and n.parents]
+        layers.append(entry)
+    return {"name": model.name, "trainable": model.trainable, "layers": layers,
+            "input_layers": _map(lambda t: history(t, True), inputs),
+            "output_layers": _map(lambda t: history(t, True), outputs)}
+
+
+def _map(fn: Any, tree: Any) -> Any:
+    """`fn` on each leaf of lists, tuples and dicts (tuples become lists, as in JSON)."""
+    if isinstance(tree, dict):
+        return {k: _map(fn, v) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return [_map(fn, v) for v in tree]
+    return fn(tree)
+
+
+def _is_history(x: Any) -> bool:
+    return isinstance(x, list) and len(x) == 3 and isinstance(x[0], str)
+
+
+class _Rebuild:
+    """The layers of a config and the outputs of each node made so far."""
+
+    def __init__(self, layer_configs: list[dict[str, Any]]):
+        self.layers: dict[str, Any] = {}
+        self.made: dict[str, list[list[KerasTensor]]] = {}
+        self.pending: dict[str, list[Any]] = {}
+        for data in layer_configs:
+            layer = _serialization.deserialize(data, label="layer")
+            name = data.get("name", getattr(layer, "name", None))
+            self.layers[name] = layer
+            first = [layer.output] if hasattr(layer, "batch_shape") else []
+            self.made[name] = [first] if first else []
+            self.pending[name] = list(data.get("inbound_nodes") or [])
+
+    def tensor(self, name: str, node: int, index: int) -> KerasTensor:
+        if name not in self.layers:
+            raise ValueError(f"The functional config refers to layer {name!r}, which is not in "
+                             f"its 'layers' list {sorted(self.layers)}.")
+        if node >= len(self.made[name]):
+            raise IndexError(name)  # that node is not rebuilt yet
+        return self.made[name][node][index]
+
+    def revive(self, x: Any) -> Any:
+        if isinstance(x, dict) and x.get("class_name") == "__keras_tensor__":
+            return self.tensor(*x["config"]["keras_history"])
+        if isinstance(x, dict) and "class_name" in x:
+            return _serialization.deserialize(x)
+        if isinstance(x, dict):
+            return {k: self.revive(v) for k, v in x.items()}
+        if isinstance(x, list):
+            return [self.revive(v) for v in x]
+        return x
+
+    def call_node(self, name: str, data: Any) -> None:
+        if isinstance(data, list):  # the legacy form: [[layer, node, tensor, kwargs], ...]
+            args = [[self.tensor(*d[:3]) for d in data]]
+            args, kwargs = ([args[0][0]] if len(args[0]) == 1 else args), (data[0][3:] or [{}])[0]
+        else:
+            args, kwargs = self.revive(data.get("args", [])), self.revive(data.get("kwargs", {}))
+            # Keras records call defaults (mask=None, training=False): the graph gets those at
+            # run time, so they are left out of the symbolic call.
+            kwargs = {k: v for k, v in kwargs.items() if v is not None and k != "training"}
+        out = self.layers[name](*args, **kwargs)
+        self.made[name].append(_leaves(out))
+
+    def run(self) -> None:
+        while any(self.pending.values()):
+            progressed = False
+            for name, todo in self.pending.items():
+                while todo:
+                    try:
+                        self.call_node(name, todo[0])
+                    except IndexError:
+                        break
+                    todo.pop(0)
+                    progressed = True
+            if not progressed:
+                raise ValueError("Invalid functional config: the graph has a cycle or refers to "
+                                 f"nodes that no layer makes: {[n for n, t in self.pending.items() if t]}.")
+
+
+def functional_from_config(cls: Any, config: dict[str, Any],
+                           custom_objects: dict[str, Any] | None = None) -> Any:
+    """Rebuilds a functional model from Keras's (or kiln's) config, calling each layer on the
+    tensors its `inbound_nodes` name, in dependency order."""
+    config = dict(config)
+    with _registry.custom_object_scope(custom_objects):
+        rebuild = _Rebuild(config.pop("layers"))
+        rebuild.run()
+
+    def io_tensor(h: list) -> KerasTensor:
+        name, node, index = h
+        offset = 1 if _is_functional(rebuild.layers.get(name)) else 0
+        return rebuild.tensor(name, node - offset, index)
+
+    def io(tree: Any) -> Any:
+        if _is_history(tree):
+            return io_tensor(tree)
+        if isinstance(tree, dict):
+            return {k: io(v) for k, v in tree.items()}
+        return [io(v) for v in tree]
+
+    inputs, outputs = io(config.pop("input_layers")), io(config.pop("output_layers"))
+    config.pop("dtype", None)
+    model = cls(inputs=inputs, outputs=outputs, **config)
+    # `layers` (hence the weights order) follows the config, as in the model that wrote it.
+    order = {id(layer): i for i, layer in enumerate(rebuild.layers.values())}
+    model._graph_layers.sort(key=lambda layer: order.get(id(layer), len(order)))
+    return model

@@ -6,10 +6,11 @@ from typing import Any, Sequence
 
 import jax
 
+from .. import _registry, _serialization
 from ..layers._core import InputLayer
 from ..layers._layer import Layer
 from ..layers._symbolic import KerasTensor
-from ..layers import _context
+from .. import _scope
 from ._model import Model
 
 
@@ -96,7 +97,7 @@ class Sequential(Model):
         if self._input_layer is None:
             self._input_layer = InputLayer(batch_shape=tuple(input_shape))
         x: Any = KerasTensor(tuple(input_shape), self._input_layer.dtype)
-        with _context.name_scope(self.name):
+        with _scope.name_scope(self.name):
             for layer in self._layers:
                 saved = list(layer._inbound_nodes)
                 x = layer(x)
@@ -127,6 +128,34 @@ class Sequential(Model):
         return [self._input_layer.name] if self._input_layer else []
 
     def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "trainable": self.trainable,
-                "layers": [{"class_name": type(l).__name__, "config": l.get_config()}
-                           for l in self._layers]}
+        """Keras's format: name, trainable, dtype, the serialized layers (the InputLayer first
+        when there is one) and `build_input_shape`."""
+        layers = [self._input_layer] if self._input_layer is not None else []
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype,
+                  "layers": [_serialization.serialize(l) for l in layers + self._layers]}
+        if self.input_shape is not None:
+            config["build_input_shape"] = list(self.input_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any],
+                    custom_objects: dict[str, Any] | None = None) -> "Sequential":
+        """Rebuilds a Sequential model from `get_config()` (kiln's or Keras's).
+
+        Example:
+            >>> import kiln
+            >>> model = kiln.Sequential([kiln.Input((3,)), kiln.layers.Dense(2)])
+            >>> kiln.Sequential.from_config(model.get_config()).output_shape
+            (None, 2)
+        """
+        layers = _serialization.deserialize(list(config.get("layers", [])), "layers",
+                                            custom_objects, label="layer")
+        model = cls(layers, trainable=config.get("trainable", True), name=config.get("name"))
+        shape = config.get("build_input_shape")
+        if not model.built and shape is not None and model._layers:
+            model.build(tuple(shape))
+        return model
+
+
+_registry.register(Sequential, "models")
+_registry.register(Model, "models", "Functional")

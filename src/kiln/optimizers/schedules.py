@@ -23,7 +23,7 @@ from typing import Any, Sequence
 import jax.numpy as jnp
 
 from .. import _config
-from .._utils import unknown_name_error
+from .. import _registry, _serialization
 
 
 def _float(value: Any) -> jnp.ndarray:
@@ -322,19 +322,19 @@ _SCHEDULES = {cls.__name__: cls for cls in (
     CosineDecayRestarts)}
 
 
+for _schedule_cls in (LearningRateSchedule, *_SCHEDULES.values()):
+    _registry.register(_schedule_cls, "schedules")
+
+
 def serialize(schedule: LearningRateSchedule) -> dict:
     """The schedule as Keras's serialized dict (`module`, `class_name`, `config`)."""
-    return {"module": "keras.optimizers.schedules", "class_name": type(schedule).__name__,
-            "config": schedule.get_config(), "registered_name": None}
+    return _serialization.serialize(schedule)
 
 
 def deserialize(config: dict, custom_objects: dict | None = None) -> LearningRateSchedule:
     """Rebuilds a schedule from `serialize`'s dict (built-in or in `custom_objects`)."""
-    known = {**_SCHEDULES, **(custom_objects or {})}
-    name = config.get("class_name")
-    if name not in known:
-        raise unknown_name_error("learning rate schedule", name, known)
-    return known[name].from_config(dict(config.get("config", {})))
+    return _serialization.deserialize(config, "schedules", custom_objects,
+                                      label="learning rate schedule")
 
 
 __all__ = ["LearningRateSchedule", "ExponentialDecay", "PiecewiseConstantDecay",

@@ -88,6 +88,7 @@ class BatchNormalization(_AffineNorm):
     Weights, in Keras's order: gamma, beta (trainable), moving_mean, moving_variance.
 
     Example:
+        >>> import jax.numpy as jnp
         >>> bn = BatchNormalization()
         >>> bn(jnp.array([[0.0], [2.0]]), training=True).round(4)  # (x - 1) / sqrt(1 + 1e-3)
         Array([[-0.9995],
@@ -179,6 +180,7 @@ class LayerNormalization(_AffineNorm):
         beta_* / gamma_*: initializers, regularizers and constraints of the weights.
 
     Example:
+        >>> import jax.numpy as jnp
         >>> LayerNormalization()(jnp.array([[1.0, 3.0]])).round(4)  # (x - 2) / sqrt(1 + 1e-3)
         Array([[-0.9995,  0.9995]], dtype=float32)
     """
