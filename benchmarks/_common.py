@@ -65,9 +65,12 @@ def configs(quick: bool = False) -> dict[str, Config]:
     if quick:
         return {
             # Sizes that leave a partial last batch, as 60,000 does at batch 128 and 256.
-            "mlp32": Config("mlp32", (128,), 32, 2000, 3, 1),
+            # A smoke test runs one config per contender (each config costs every contender
+            # its compiles, ~5 s on 2 cores), so that --quick stays under a minute; name
+            # configs with --only to smoke-test others.
+            "mlp32": Config("mlp32", (128,), 32, 2000, 3, 1, default=False),
             "mlp128": Config("mlp128", (128,), 128, 2000, 3, 1),
-            "wide256": Config("wide256", (1024, 1024), 256, 1000, 3, 1),
+            "wide256": Config("wide256", (1024, 1024), 256, 1000, 3, 1, default=False),
             "convnet": Config("convnet", (), 128, 600, 3, 1, model="convnet",
                               contenders=CONVNET_CONTENDERS, default=False),
         }

@@ -1,7 +1,7 @@
 """kiln's training-speed benchmark: one command, every contender, ratios and targets.
 
     python benchmarks/run.py            # default configs (< 10 minutes on 2 CPU cores)
-    python benchmarks/run.py --quick    # tiny sizes, a smoke test (< 1 minute)
+    python benchmarks/run.py --quick    # tiny mlp128, every contender: a smoke test (< 1 minute)
     python benchmarks/run.py --only kiln,keras --only mlp32
     python benchmarks/run.py --only convnet            # Keras's mnist_convnet (opt-in)
     python benchmarks/run.py --with-convnet            # the default configs plus convnet
@@ -9,7 +9,8 @@
 
 Each (contender, config) runs in its own subprocess (benchmarks/_worker.py), so import time
 and peak RSS belong to that contender alone. The report (absolute numbers, kiln / peer ratios,
-the issue's targets as PASS/FAIL, machine info) is printed and written to benchmarks/RESULTS.md.
+the issue's targets as PASS/FAIL, machine info) is printed and written to benchmarks/RESULTS.md
+(--quick: to the gitignored scratch file benchmarks/RESULTS.quick.md; --out PATH: to PATH).
 """
 
 from __future__ import annotations
@@ -48,14 +49,32 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
                         help="XLA_FLAGS for the JAX-based contenders' subprocesses (appended "
                              "to any XLA_FLAGS already set), e.g. "
                              "\"--xla_cpu_use_xnnpack=true\"")
-    parser.add_argument("--output", default=str(HERE / "RESULTS.md"),
-                        help="where to write the Markdown report (default: benchmarks/RESULTS.md)")
+    parser.add_argument("--output", "--out", dest="output", default=None, metavar="PATH",
+                        help="where to write the Markdown report (default: benchmarks/RESULTS.md; "
+                             "with --quick benchmarks/RESULTS.quick.md, a gitignored scratch "
+                             "file, so a smoke test never overwrites the committed report)")
     parser.add_argument("--rounds", type=int, default=3,
                         help="run every (contender, config) this many times, in alternating "
                              "order, and merge them (default 3; 1 in --quick)")
     parser.add_argument("--timeout", type=float, default=300.0,
                         help="seconds allowed per subprocess (default 300)")
     return parser.parse_args(_join_xla_flags(sys.argv[1:] if argv is None else argv))
+
+
+def output_path(output: str | None, quick: bool) -> Path:
+    """Where the report goes: `--output` when given; else RESULTS.md, or, for a --quick smoke
+    test, the scratch file RESULTS.quick.md (gitignored), never the committed report.
+
+    >>> output_path(None, quick=True).name
+    'RESULTS.quick.md'
+    >>> output_path(None, quick=False).name
+    'RESULTS.md'
+    >>> str(output_path("/tmp/x.md", quick=True))
+    '/tmp/x.md'
+    """
+    if output is not None:
+        return Path(output)
+    return HERE / ("RESULTS.quick.md" if quick else "RESULTS.md")
 
 
 def _join_xla_flags(argv: list[str]) -> list[str]:
@@ -213,8 +232,9 @@ def main(argv: list[str] | None = None) -> int:
     selected = {name: configs[name] for name in config_names}
     text = _report.render(results, selected, machine, quick=args.quick)
     print(text)
-    Path(args.output).write_text(text)
-    print(f"[bench] wrote {args.output} in {machine['total_wall_s']:.0f} s", file=sys.stderr)
+    out = output_path(args.output, args.quick)
+    out.write_text(text)
+    print(f"[bench] wrote {out} in {machine['total_wall_s']:.0f} s", file=sys.stderr)
     return 0
 
 

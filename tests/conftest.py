@@ -4,8 +4,12 @@ import os
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
+import sys
+
 import numpy as np
 import pytest
+
+import kiln
 
 
 @pytest.fixture
@@ -17,10 +21,6 @@ def rng():
 @pytest.fixture(autouse=True)
 def fresh_session():
     """Automatic names (`dense`, `auc_1`, ...) start over in every test, in kiln and in Keras."""
-    import sys
-
-    import kiln
-
     kiln.backend.clear_session()
     if "keras" in sys.modules:
         sys.modules["keras"].backend.clear_session(free_memory=False)

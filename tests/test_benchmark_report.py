@@ -33,3 +33,13 @@ def test_a_failed_round_is_kept_as_the_failure():
             {"contender": "kiln", "config": {"name": "mlp32"}, "ok": False, "error": "boom"}]
     (m,) = run.merge_rounds(runs)
     assert not m["ok"] and m["error"] == "boom"
+
+
+def test_quick_runs_write_a_scratch_file_never_the_committed_report():
+    quick = run._parse(["--quick"])
+    assert run.output_path(quick.output, quick.quick) == run.HERE / "RESULTS.quick.md"
+    full = run._parse([])
+    assert run.output_path(full.output, full.quick) == run.HERE / "RESULTS.md"
+    for flag in ("--out", "--output"):
+        given = run._parse(["--quick", flag, "elsewhere.md"])
+        assert run.output_path(given.output, given.quick) == Path("elsewhere.md")

@@ -27,6 +27,12 @@ def seq(units: int = 3, activation: Any = "softmax", features: int = 4) -> Any:
     return kiln.Sequential([kiln.Input((features,)), layers.Dense(units, activation=activation)])
 
 
+def softmax_on_one_unit() -> Any:
+    """Building it already warns (the softmax layer sees its size-1 axis), as Keras does."""
+    with pytest.warns(UserWarning, match="that axis has size 1"):
+        return seq(1, "softmax")
+
+
 def compiled(loss: Any, units: int = 3, activation: Any = "softmax", metrics: Any = None,
              features: int = 4) -> Any:
     model = seq(units, activation, features)
@@ -90,7 +96,7 @@ class Row(NamedTuple):
 
 ROWS = [
     # -- compile(): output activation against the loss -----------------------------------------
-    Row("softmax on one unit", lambda: seq(1, "softmax").compile(loss="binary_crossentropy"),
+    Row("softmax on one unit", lambda: softmax_on_one_unit().compile(loss="binary_crossentropy"),
         ValueError, "softmax over a single unit", "activation='sigmoid'"),
     Row("sparse CE on one unit", lambda: seq(1, "sigmoid").compile(
         loss="sparse_categorical_crossentropy"), ValueError, "(1 unit, activation 'sigmoid')",

@@ -1,7 +1,6 @@
 """Unit tests of kiln.losses: reductions, sample weights, options, name resolution, jit."""
 
 import math
-import warnings
 
 import jax
 import jax.numpy as jnp
