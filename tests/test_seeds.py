@@ -158,6 +158,9 @@ def test_seed_001_sequential_add_input_dim(rng):
 
 @pytest.mark.parametrize("snippet,units", [(SEED_002_BINARY, 1), (SEED_002_MULTICLASS, 10)])
 def test_seed_002_classifiers_train(snippet, units, rng):
+    # Seeded: with the global stream, the initial weights depended on which tests ran before
+    # in the same worker, and a rare draw made epoch 2 no better than epoch 1.
+    kiln.utils.set_random_seed(0)
     model = _run(snippet)["model"]
     x = rng.random((64, 28, 28)).astype("float32")
     labels = rng.integers(0, units if units > 1 else 2, 64)

@@ -27,7 +27,6 @@ from .._variables import bind
 from ._input_checks import (ConfigurationWarning, check_features, check_finite, check_not_empty,
                             warn)
 from ._label_checks import LABEL_CHECKS, Case, LossInfo, Output, check_metrics, one_unit_error
-from ._own_loss import defines_own_loss
 from ._steps import flatten_outputs
 
 __all__ = ["ConfigurationWarning", "check_arrays", "check_batch", "check_compile",
@@ -284,7 +283,7 @@ def checked_stream(model: Any, batches: Any) -> Any:
 
 
 def _check_labels_given(model: Any, spec: Any) -> None:
-    if any(l is not None for l in spec.losses) and not defines_own_loss(model):
+    if any(l is not None for l in spec.losses) and not spec.defines_own_loss(model):
         raise ValueError(
             "No labels: y is None, but compile() set a loss, which compares predictions with "
             "labels. Fix: pass them, model.fit(x, y, ...), or make the generator yield (x, y) "

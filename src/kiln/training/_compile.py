@@ -48,6 +48,7 @@ class CompiledSpec:
         # A model compiled with loss=None whose own loss could not be seen yet (its input
         # shape was unknown): checked on the first batch, once the model is built.
         self.pending_loss_check: Any = None
+        self.own_loss: bool | None = None  # own_loss_verdict, once known (see defines_own_loss)
 
     # -- building on the first batch ---------------------------------------------------------
     def build(self, output_names: list[str], y_true: list[Any], y_pred: list[Any]) -> None:
@@ -58,7 +59,7 @@ class CompiledSpec:
             y_true / y_pred: one array (or shape-carrying struct) per output.
         """
         model, self.pending_loss_check = self.pending_loss_check, None
-        if model is not None and not defines_own_loss(model):
+        if model is not None and not self.defines_own_loss(model):
             _checks.raise_missing_loss(model)
         n = len(output_names)
         self.output_names = list(output_names)
@@ -109,6 +110,13 @@ class CompiledSpec:
                 base = f"weighted_{m.name}" if m.name in plain else m.name
                 m.log_name = _unique(_prefixed(base, i, n, self.output_names), taken)
 
+    def defines_own_loss(self, model: Any) -> bool:
+        """`defines_own_loss(model)`, with the verdict kept once known: the abstract trace
+        it may need runs at most once per compile, not again in every fit."""
+        if self.own_loss is None:
+            self.own_loss = own_loss_verdict(model)
+        return self.own_loss is not False
+
     def all_metrics(self) -> list[Any]:
         """Trackers and metrics in Keras's `model.metrics` order."""
         out = [self.loss_tracker] + [t for _, t in self.output_loss_trackers]
@@ -144,6 +152,8 @@ def compile_model(model: Any, optimizer: Any = "rmsprop", loss: Any = None, loss
     model.optimizer = opt
     model._compiled = CompiledSpec(opt, loss, loss_weights, metrics, weighted_metrics,
                                    steps_per_execution, bool(run_eagerly), jit_compile)
+    if loss is None:
+        model._compiled.own_loss = verdict
     if verdict is None:
         model._compiled.pending_loss_check = model
     model._session = None
