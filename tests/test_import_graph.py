@@ -19,12 +19,12 @@ ROOT = SRC / "kiln"
 # "ground" is every `kiln._*` module plus kiln.utils (pure helpers) and the facades
 # kiln.config / kiln.backend, which only re-export ground modules.
 RANKS: list[tuple[str, ...]] = [
-    ("ground", "utils", "config", "backend"),
-    ("activations", "initializers", "regularizers", "constraints", "ops"),
+    ("ground", "utils", "datasets", "config", "backend"),
+    ("activations", "initializers", "regularizers", "constraints", "ops", "distribution"),
     ("layers", "losses", "metrics", "optimizers"),
-    ("callbacks", "training"),
+    ("callbacks", "training", "saving"),
     ("models",),
-    ("saving", "kiln"),  # kiln: the public kiln/__init__.py
+    ("kiln",),  # kiln: the public kiln/__init__.py
 ]
 RANK = {pkg: i for i, group in enumerate(RANKS) for pkg in group}
 

@@ -10,6 +10,7 @@ The training API (`compile`, `fit`, `evaluate`, `predict`, `*_on_batch`) lives i
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import jax
@@ -19,6 +20,8 @@ import numpy as np
 from .. import _scope
 from ..layers._layer import Layer
 from ..layers._symbolic import KerasTensor
+from .. import _serialization
+from ..saving import _api as _saving
 from ..training import _compile, _evaluate, _fit, _options, _steps
 from . import _functional
 from ._summary import print_summary
@@ -340,6 +343,23 @@ class Model(Layer):
         if "layers" in config and "input_layers" in config:
             return _functional.functional_from_config(cls, config, custom_objects)
         return cls(**config)
+
+    # -- saving (implemented in kiln.saving) ---------------------------------------------------
+    def save(self, filepath: Any, overwrite: bool = True, zipped: Any = None, **kwargs: Any) -> None:
+        """Saves the model as a `.keras` archive (see `kiln.saving.save_model`)."""
+        _saving.save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+
+    def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
+        """Writes the weights to a `.weights.h5` file (Keras 3's layout)."""
+        _saving.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath: Any, skip_mismatch: bool = False) -> None:
+        """Loads a `.weights.h5` (or `.keras`) file; a mismatch changes nothing."""
+        _saving.load_weights(self, filepath, skip_mismatch=skip_mismatch)
+
+    def to_json(self, **kwargs: Any) -> str:
+        """The model's config (Keras's serialized dict) as a JSON string."""
+        return json.dumps(_serialization.serialize(self), **kwargs)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
