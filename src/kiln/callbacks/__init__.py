@@ -9,8 +9,20 @@ them, so a loop with nobody reading per-batch logs never waits on the device bet
 
 from ._callback import Callback
 from ._callback_list import CallbackList
+from ._csv_logger import CSVLogger
+from ._early_stopping import EarlyStopping
 from ._history import History
 from ._lambda_callback import LambdaCallback
+from ._learning_rate_scheduler import LearningRateScheduler
+from ._model_checkpoint import ModelCheckpoint
+from ._monitor import MonitorCallback
 from ._progbar_logger import ProgbarLogger
+from ._reduce_lr_on_plateau import ReduceLROnPlateau
+from ._remote_monitor import RemoteMonitor
+from ._swap_ema_weights import SwapEMAWeights
+from ._terminate_on_nan import TerminateOnNaN
 
-__all__ = ["Callback", "CallbackList", "History", "LambdaCallback", "ProgbarLogger"]
+__all__ = ["CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History",
+           "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint", "MonitorCallback",
+           "ProgbarLogger", "ReduceLROnPlateau", "RemoteMonitor", "SwapEMAWeights",
+           "TerminateOnNaN"]

@@ -47,23 +47,44 @@ class _EvalSession:
         pass
 
 
-def evaluate_plan(model: Any, session: Session, plan: Any, callbacks: Any, verbose: Any) -> Logs:
-    """Runs the test step over `plan` with fresh metrics on the current weights."""
+def callback_list(callbacks: Any, model: Any, add_history: bool = False, **params: Any) -> Any:
+    """`callbacks` as a `CallbackList`: one given is used as it is (Keras's rule; kiln also
+    gives it the model and params when it has none), anything else is wrapped."""
+    if not isinstance(callbacks, callbacks_mod.CallbackList):
+        return callbacks_mod.CallbackList(callbacks, add_history=add_history,
+                                          add_progbar=params["verbose"] != 0, model=model,
+                                          **params)
+    if callbacks._model is None:
+        callbacks.set_model(model)
+    if not callbacks.params:
+        callbacks.set_params(params)
+    return callbacks
+
+
+def evaluate_plan(model: Any, session: Session, plan: Any, callbacks: Any, verbose: Any,
+                  in_fit: bool = False) -> Logs:
+    """Runs the test step over `plan` with fresh metrics on the current weights; `in_fit`:
+    fit's validation, driving fit's own `CallbackList`. `on_test_begin` runs first and what
+    it changes in the model (e.g. `SwapEMAWeights`) is read back before the first step."""
+    cbs = callback_list(callbacks, model, verbose=verbose, epochs=1, steps=plan.steps)
+    cbs.on_test_begin()
+    session.refresh()
     live = session.ts
     base = live if live is not None else session.gather(fresh_metrics=True)
     ts = base._replace(metric_state=session.metric_state(fresh=True))
-    cbs = callbacks_mod.CallbackList(callbacks, add_progbar=verbose != 0, model=model,
-                                     verbose=verbose, epochs=1, steps=plan.steps)
     eval_session = _EvalSession(session, ts)
     example = _pipeline.example(plan)
-    k = steps_per_call(model, session, ts, plan, example, example[0], cbs)
-    cbs.on_test_begin()
+    # Validation inside fit: the fit's progress bar draws nothing here, so only user batch
+    # hooks make the calls shorter (as before, nothing else reads the test batch logs).
+    k_cbs = cbs if not in_fit or cbs.user_batch_hooks else callbacks_mod.CallbackList()
+    k = steps_per_call(model, session, ts, plan, example, example[0], k_cbs)
     logs, _ = run_calls(session.test_fn, eval_session, plan, k, cbs, "test",
                         model._compiled.run_eagerly)
     logs = to_float_logs(logs)
     if live is None:
         session.scatter(eval_session.ts._replace(opt_state=None), metrics=True)
     cbs.on_test_end(logs)
+    session.refresh()
     return logs
 
 
@@ -96,11 +117,10 @@ def predict(model: Any, x: PyTree, options: PredictOptions) -> Any:
     _pipeline.check_features(model, example)
     model.ensure_built(example)
     session = get_session(model)
-    ts = session.gather(fresh_metrics=True, with_optimizer=False, copy=False)
     verbose = verbosity(opts.verbose)
-    cbs = callbacks_mod.CallbackList(opts.callbacks, add_progbar=verbose != 0, model=model,
-                                     verbose=verbose, epochs=1, steps=plan.steps)
-    cbs.on_predict_begin()
+    cbs = callback_list(opts.callbacks, model, verbose=verbose, epochs=1, steps=plan.steps)
+    cbs.on_predict_begin()  # first: what it changes in the model is what predict reads
+    ts = session.gather(fresh_metrics=True, with_optimizer=False, copy=False)
     k = steps_per_call(model, session, ts, plan, example, example, cbs)
     chunks = _predict_calls(session, ts, plan, k, cbs)
     outputs = jax.tree_util.tree_map(

@@ -19,10 +19,9 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from .. import callbacks as callbacks_mod
 from .._types import Logs, PyTree
 from . import _pipeline
-from ._evaluate import evaluate_plan, require_compiled
+from ._evaluate import callback_list, evaluate_plan, require_compiled
 from ._loop import run_calls, steps_per_call, to_float_logs
 from ._options import FitOptions, verbosity
 from ._session import LoopState, Session, get_session
@@ -44,9 +43,8 @@ def fit(model: Any, x: PyTree, y: PyTree, sample_weight: PyTree, options: FitOpt
     session.ts = session.gather(fresh_metrics=True)
     session.loop = LoopState(opts.initial_epoch, 0, getattr(plan, "seed", None))
     verbose = verbosity(opts.verbose)
-    cbs = callbacks_mod.CallbackList(opts.callbacks, add_history=True,
-                                     add_progbar=verbose != 0, model=model, verbose=verbose,
-                                     epochs=opts.epochs, steps=plan.steps)
+    cbs = callback_list(opts.callbacks, model, add_history=True, verbose=verbose,
+                        epochs=opts.epochs, steps=plan.steps)
     model.stop_training = False
     k = steps_per_call(model, session, session.ts, plan, example, example[0], cbs)
     logs: Logs = {}
@@ -58,7 +56,8 @@ def fit(model: Any, x: PyTree, y: PyTree, sample_weight: PyTree, options: FitOpt
             _finalize(session)
         session.ts = None
     cbs.on_train_end(logs)
-    model.history = cbs.history
+    if cbs.history is not None:
+        model.history = cbs.history
     return cbs.history
 
 
@@ -70,6 +69,7 @@ def _epochs(session: Session, plan: Any, val: Any, k: int, cbs: Any, opts: FitOp
         epoch = session.loop.epoch
         session.ts = session.ts._replace(metric_state=session.metric_state(fresh=True))
         cbs.on_epoch_begin(epoch)
+        session.refresh()
         logs, done = run_calls(session.train_fn, session, plan, k, cbs, "train", eager)
         if done == 0:
             _warn_out_of_data()
@@ -77,7 +77,8 @@ def _epochs(session: Session, plan: Any, val: Any, k: int, cbs: Any, opts: FitOp
         logs = to_float_logs(logs)
         session.scatter(session.ts)
         if val is not None and opts.should_validate(epoch):
-            val_logs = evaluate_plan(model, session, val, callbacks=None, verbose=0)
+            val_logs = evaluate_plan(model, session, val, callbacks=cbs, verbose=0,
+                                     in_fit=True)
             logs.update({f"val_{name}": v for name, v in val_logs.items()})
         session.loop = session.loop.next_epoch()
         cbs.on_epoch_end(epoch, dict(sorted(logs.items())))

@@ -1,0 +1,149 @@
+"""`ModelCheckpoint`: saves the model (or its weights) during training."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from typing import Any
+
+import numpy as np
+
+from ._monitor import MonitorCallback
+
+
+def _check_filepath(filepath: str, save_weights_only: bool) -> None:
+    if save_weights_only and not filepath.endswith(".weights.h5"):
+        raise ValueError("When using `save_weights_only=True` in `ModelCheckpoint`, the "
+                         "filepath provided must end in `.weights.h5` (Keras weights format). "
+                         f"Received: filepath={filepath}")
+    if not save_weights_only and not filepath.endswith(".keras"):
+        raise ValueError("The filepath provided must end in `.keras` (Keras model format), "
+                         f"or pass save_weights_only=True with a `.weights.h5` path. "
+                         f"Received: filepath={filepath}")
+
+
+class ModelCheckpoint(MonitorCallback):
+    """Saves with `model.save(path)` (or `model.save_weights(path)`) every epoch or every
+    `save_freq` batches, optionally only when `monitor` improves (Keras's arguments).
+
+    `filepath` may hold format fields filled from the logs: `{epoch:02d}` (1-based, as Keras),
+    `{batch}` (1-based, with an integer save_freq) and any log key such as `{val_loss:.2f}`.
+    NaN is never an improvement. With save_freq="epoch" the callback has no batch hook, so
+    the fused training loop keeps running many steps per compiled call.
+
+    Args:
+        filepath: where to save; must end in `.keras`, or `.weights.h5` with
+            `save_weights_only=True`.
+        monitor: the log key compared with `save_best_only`.
+        verbose: 1 prints each save.
+        save_best_only: save only when `monitor` improves on the best so far.
+        save_weights_only: save only the weights.
+        mode: "auto", "min" or "max".
+        save_freq: "epoch", or save every this many training batches.
+        initial_value_threshold: the initial best value to beat.
+
+    Example:
+        >>> ModelCheckpoint("model.h5")
+        Traceback (most recent call last):
+        ...
+        ValueError: The filepath provided must end in `.keras` (Keras model format), or pass save_weights_only=True with a `.weights.h5` path. Received: filepath=model.h5
+    """
+
+    def __init__(self, filepath: Any, monitor: str = "val_loss", verbose: int = 0,
+                 save_best_only: bool = False, save_weights_only: bool = False,
+                 mode: str = "auto", save_freq: Any = "epoch",
+                 initial_value_threshold: Any = None) -> None:
+        super().__init__(monitor, mode, initial_value_threshold)
+        self.verbose = verbose
+        self.filepath = os.fspath(filepath)
+        self.save_best_only = save_best_only
+        self.save_weights_only = save_weights_only
+        self.save_freq = save_freq
+        self._batches_seen_since_last_saving = 0
+        self._last_batch_seen: int | None = None
+        self._current_epoch = 0
+        if save_freq != "epoch" and (not isinstance(save_freq, int) or isinstance(save_freq, bool)):
+            raise ValueError(f"Unrecognized save_freq: {save_freq!r}. Expected save_freq are "
+                             "'epoch' or integer values (a number of batches).")
+        _check_filepath(self.filepath, save_weights_only)
+        if save_freq != "epoch":  # only then a batch hook (which makes fit run 1 step a call)
+            self.on_train_batch_end = self._on_train_batch_end
+
+    def _on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if self._should_save_on_batch(batch):
+            self._save_model(self._current_epoch, batch, logs)
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._current_epoch = epoch
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self.save_freq == "epoch":
+            self._save_model(epoch, None, logs)
+
+    def _should_save_on_batch(self, batch: int) -> bool:
+        if self._last_batch_seen is None or batch <= self._last_batch_seen:
+            added = batch + 1
+        else:
+            added = batch - self._last_batch_seen
+        self._batches_seen_since_last_saving += added
+        self._last_batch_seen = batch
+        if self._batches_seen_since_last_saving >= self.save_freq:
+            self._batches_seen_since_last_saving = 0
+            return True
+        return False
+
+    def _should_save(self, epoch: int, logs: dict, filepath: str) -> bool:
+        if not self.save_best_only:
+            if self.verbose > 0:
+                print(f"\nEpoch {epoch + 1}: saving model to {filepath}")
+            return True
+        current = logs.get(self.monitor)
+        if current is None:
+            warnings.warn(f"Can save best model only with {self.monitor} available.",
+                          stacklevel=3)
+            return True
+        if np.ndim(current) > 0:
+            warnings.warn("Can save best model only when `monitor` is a scalar value. "
+                          f"Received: {current}. Falling back to `save_best_only=False`.",
+                          stacklevel=3)
+            return True
+        best = "None" if self.best is None else f"{self.best:.5f}"
+        if self._is_improvement(current, self.best):
+            if self.verbose > 0:
+                print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {best} to "
+                      f"{current:.5f}, saving model to {filepath}")
+            self.best = current
+            return True
+        if self.verbose > 0:
+            print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {best}")
+        return False
+
+    def _save_model(self, epoch: int, batch: int | None, logs: dict | None) -> None:
+        logs = logs or {}
+        filepath = self._file_path(epoch, batch, logs)
+        if os.path.isdir(filepath):
+            raise IOError("Please specify a non-directory filepath for ModelCheckpoint. "
+                          f"Filepath used is an existing directory: {filepath}")
+        if not self._should_save(epoch, logs, filepath):
+            return
+        dirname = os.path.dirname(filepath)
+        if dirname:
+            os.makedirs(dirname, exist_ok=True)
+        if self.save_weights_only:
+            self.model.save_weights(filepath, overwrite=True)
+        else:
+            self.model.save(filepath, overwrite=True)
+        if self.verbose > 0:
+            print(f"\nEpoch {epoch + 1}: finished saving model to {filepath}")
+
+    def _file_path(self, epoch: int, batch: int | None, logs: dict) -> str:
+        fields = dict(logs)
+        fields["epoch"] = epoch + 1
+        if batch is not None and "batch" not in logs:
+            fields["batch"] = batch + 1
+        try:
+            return self.filepath.format(**fields)
+        except KeyError as e:
+            raise KeyError(f'Failed to format this callback filepath: "{self.filepath}". '
+                           f"Reason: {e}. The logs hold {sorted(logs)}; use only those keys "
+                           "(and epoch/batch) as format fields.") from None
