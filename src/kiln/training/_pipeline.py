@@ -125,7 +125,11 @@ def plan(source: Arrays | Stream, batch_size: int | None, shuffle: Any, steps: i
     if isinstance(source, Stream):
         checked = model is not None and with_targets
         wrap = (lambda batches: _checks.checked_stream(model, batches)) if checked else None
-        return _stream.IterablePlan(source.source, steps, with_targets, wrap=wrap)
+        batches = source.source
+        if _stream.is_sequence_source(batches):  # PyDataset: len(ds) batches per epoch
+            batches = _stream.SequenceSource(batches)
+            steps = steps if steps is not None else len(batches)
+        return _stream.IterablePlan(batches, steps, with_targets, wrap=wrap)
     data = source.data if with_targets else source.data[0]
     return _data.ArrayPlan(data, batch_size or DEFAULT_BATCH_SIZE, shuffle, steps,
                            seed=_random.next_seed())

@@ -4,6 +4,10 @@ Example:
     >>> import numpy as np
     >>> is_iterable_source(iter([])), is_iterable_source(np.zeros(3)), is_iterable_source([1])
     (True, False, False)
+
+An index-based dataset (a `kiln.utils.PyDataset`, or any object with `__len__` and
+`__getitem__` yielding batches) is read through `SequenceSource`: `len(dataset)` batches per
+epoch, `on_epoch_end()` after each, read ahead by its `workers` threads.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Any, Iterator
 import jax
 import numpy as np
 
+from ..utils._py_dataset import PyDataset, iterate_batches
 from ._data import _fresh, _staged, to_arrays
 
 
@@ -21,7 +26,47 @@ def is_iterable_source(x: Any) -> bool:
     """Generators, iterators and batch sequences (not arrays, lists of arrays or dicts)."""
     if isinstance(x, (np.ndarray, jax.Array, list, tuple, dict)) or hasattr(x, "__array__"):
         return False
-    return hasattr(x, "__iter__") or hasattr(x, "__next__")
+    return hasattr(x, "__iter__") or hasattr(x, "__next__") or is_sequence_source(x)
+
+
+def is_sequence_source(x: Any) -> bool:
+    """A PyDataset, or any non-array object with `__len__` and `__getitem__` (batch by index)."""
+    if isinstance(x, PyDataset):
+        return True
+    if isinstance(x, (np.ndarray, jax.Array, list, tuple, dict, str, bytes)) or hasattr(
+            x, "__array__"):
+        return False
+    return hasattr(x, "__len__") and hasattr(x, "__getitem__") and not hasattr(x, "keys")
+
+
+class SequenceSource:
+    """An index-based dataset as a re-iterable stream: each pass yields `len(dataset)`
+    batches (fewer when `steps` is given) and then calls `on_epoch_end()` (also when the
+    pass is closed early, after `steps` batches).
+
+    Example:
+        >>> import numpy as np
+        >>> source = SequenceSource([(np.ones((2, 1)), np.ones(2))] * 3)
+        >>> len(source), sum(1 for _ in source)
+        (3, 3)
+    """
+
+    def __init__(self, dataset: Any):
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __iter__(self) -> Iterator[Any]:
+        begin = getattr(self.dataset, "on_epoch_begin", None)
+        if callable(begin):
+            begin()
+        try:
+            yield from iterate_batches(self.dataset)
+        finally:
+            end = getattr(self.dataset, "on_epoch_end", None)
+            if callable(end):
+                end()
 
 
 class IterablePlan:
@@ -53,14 +98,18 @@ class IterablePlan:
     def batches(self) -> Iterator[Any]:
         it = self._iterator if self._iterator is not None else iter(self.source)
         count = 0
-        while self.steps is None or count < self.steps:
-            try:
-                item = next(it)
-            except StopIteration:
-                self.exhausted = True
-                return
-            count += 1
-            yield unpack(item, self.with_targets)
+        try:
+            while self.steps is None or count < self.steps:
+                try:
+                    item = next(it)
+                except StopIteration:
+                    self.exhausted = True
+                    return
+                count += 1
+                yield unpack(item, self.with_targets)
+        finally:
+            if self._iterator is None and hasattr(it, "close"):
+                it.close()  # a pass of a re-iterable source ends here (SequenceSource: epoch end)
 
     def _open(self) -> Iterator[Any]:
         stream = self.batches()
@@ -101,7 +150,9 @@ class IterablePlan:
 
 
 def unpack(item: Any, with_targets: bool = True) -> Any:
-    """Keras's rule: a tuple of 1, 2 or 3 is (x,), (x, y) or (x, y, sample_weight)."""
+    """Keras's rule: a tuple (or list) of 1, 2 or 3 is (x,), (x, y) or (x, y, sample_weight)."""
+    if isinstance(item, list) and len(item) in (1, 2, 3):
+        item = tuple(item)
     if not with_targets:
         x = item[0] if isinstance(item, tuple) and len(item) in (1, 2, 3) else item
         return to_arrays(x, "x")
