@@ -45,6 +45,13 @@ ARGS = {
         "Bidirectional": dict(layer=L.LSTM(2)), "MultiHeadAttention": dict(num_heads=2, key_dim=3),
         "StringLookup": dict(vocabulary=["a", "b"]), "IntegerLookup": dict(vocabulary=[1, 2]),
         "TextVectorization": dict(max_tokens=10), "Lambda": dict(function=abs),
+        **{f"Adaptive{k}Pooling{d}": dict(output_size=2) for k in ("Average", "Max")
+           for d in ("1D", "2D", "3D")},
+        "CenterCrop": dict(height=2, width=2), "Resizing": dict(height=2, width=2),
+        "EinsumDense": dict(equation="ab,bc->ac", output_shape=3),
+        "RandomBrightness": dict(factor=0.1), "RandomContrast": dict(factor=0.1),
+        "SpectralNormalization": dict(layer=L.Dense(2)), "TimeDistributed": dict(layer=L.Dense(2)),
+        "Wrapper": dict(layer=L.Dense(2)),
     },
     "metrics": {
         "PrecisionAtRecall": dict(recall=0.5), "RecallAtPrecision": dict(precision=0.5),

@@ -101,6 +101,23 @@ from ._bidirectional import Bidirectional as Bidirectional
 from ._attention import MultiHeadAttention as MultiHeadAttention
 from ._dense_attention import Attention as Attention
 from ._dense_attention import AdditiveAttention as AdditiveAttention
+from ._wrappers import Identity as Identity
+from ._wrappers import Wrapper as Wrapper
+from ._wrappers import TimeDistributed as TimeDistributed
+from ._wrappers import SpectralNormalization as SpectralNormalization
+from ._einsum_dense import EinsumDense as EinsumDense
+from ._image_preprocessing import Resizing as Resizing
+from ._image_preprocessing import CenterCrop as CenterCrop
+from ._image_preprocessing import RandomFlip as RandomFlip
+from ._image_preprocessing import RandomBrightness as RandomBrightness
+from ._image_preprocessing import RandomContrast as RandomContrast
+from ._image_preprocessing import RandomInvert as RandomInvert
+from ._adaptive_pooling import AdaptiveAveragePooling1D as AdaptiveAveragePooling1D
+from ._adaptive_pooling import AdaptiveAveragePooling2D as AdaptiveAveragePooling2D
+from ._adaptive_pooling import AdaptiveAveragePooling3D as AdaptiveAveragePooling3D
+from ._adaptive_pooling import AdaptiveMaxPooling1D as AdaptiveMaxPooling1D
+from ._adaptive_pooling import AdaptiveMaxPooling2D as AdaptiveMaxPooling2D
+from ._adaptive_pooling import AdaptiveMaxPooling3D as AdaptiveMaxPooling3D
 
 # Keras's alternative spellings.
 Convolution1D = Conv1D
@@ -174,6 +191,9 @@ __all__ = [
     "SeparableConvolution2D", "SimpleRNN", "SimpleRNNCell", "Softmax", "SpatialDropout1D",
     "SpatialDropout2D", "SpatialDropout3D", "StringLookup", "Subtract", "TextVectorization",
     "UnitNormalization", "UpSampling1D", "UpSampling2D", "UpSampling3D", "ZeroPadding1D",
-    "ZeroPadding2D", "ZeroPadding3D", "add", "average", "concatenate", "deserialize", "dot",
+    "ZeroPadding2D", "ZeroPadding3D", "Identity", "Wrapper", "TimeDistributed",
+    "SpectralNormalization", "EinsumDense", "Resizing", "CenterCrop", "RandomFlip",
+    "RandomBrightness", "RandomContrast", "RandomInvert", "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D",
+    "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D", "add", "average", "concatenate", "deserialize", "dot",
     "maximum", "minimum", "multiply", "serialize", "subtract"
 ]

@@ -100,6 +100,8 @@ class Dense(Layer):
     `(input_dim, units)`, as in Keras.
     """
 
+    supports_masking = True  # the mask passes through, as in Keras
+
     def __init__(self, units: int, activation: Any = None, use_bias: bool = True,
                  kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
                  kernel_regularizer: Any = None, bias_regularizer: Any = None,
@@ -162,6 +164,8 @@ class Dense(Layer):
 class Activation(Layer):
     """Applies an activation function: `Activation("relu")`."""
 
+    supports_masking = True  # the mask passes through, as in Keras
+
     def __init__(self, activation: Any, **kwargs: Any):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
@@ -222,6 +226,8 @@ class Dropout(Layer):
         noise_shape: shape of the keep mask (broadcast against the inputs); None = inputs' shape.
         seed: makes the masks reproducible.
     """
+
+    supports_masking = True  # the mask passes through, as in Keras
 
     def __init__(self, rate: float, noise_shape: Sequence[int | None] | None = None,
                  seed: int | None = None, **kwargs: Any):
