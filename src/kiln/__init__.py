@@ -11,6 +11,8 @@ from . import backend as backend
 from . import callbacks as callbacks
 from . import config as config
 from . import constraints as constraints
+from . import datasets as datasets
+from . import distribution as distribution
 from . import initializers as initializers
 from . import layers as layers
 from . import losses as losses
@@ -35,7 +37,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Input", "InputLayer", "KerasTensor", "Layer", "Loss", "Metric", "Model", "Optimizer",
-    "Sequential", "activations", "backend", "callbacks", "config", "constraints",
-    "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers",
+    "Sequential", "activations", "backend", "callbacks", "config", "constraints", "datasets",
+    "distribution", "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers",
     "regularizers", "saving", "utils"
 ]

@@ -17,6 +17,8 @@ from typing import Any, Iterator
 import jax
 import numpy as np
 
+from ..distribution import _placement
+
 # Data sets whose device copy takes up to this many bytes stay on the device for the whole fit.
 # Configurable with the KILN_DEVICE_DATA_LIMIT environment variable (bytes) or by setting this
 # attribute. Arrays shared on the CPU (SharedRows) cost no copy and do not count.
@@ -197,6 +199,9 @@ def to_device(data: Any, limit: float = math.inf) -> Any:
     copy more than `limit` bytes. On the CPU, large NumPy arrays are shared rather than copied
     (see SharedRows): they cost no memory and do not count against `limit`."""
     leaves, tree = jax.tree_util.tree_flatten(data)
+    if _placement.distribution() is not None:  # one full copy per device of the mesh
+        copied = sum(np.asarray(a).nbytes for a in leaves)
+        return None if copied > limit else _placement.replicate(data)
     if jax.default_backend() == "cpu":
         placed = [_share(a) for a in leaves]
     else:
@@ -223,6 +228,7 @@ class ArrayPlan:
 
     def __init__(self, data: Any, batch_size: int, shuffle: Any, steps: int | None, seed: int):
         self.n = num_samples(data)
+        _placement.check_batch_size(batch_size)  # kiln.distribution: splits evenly
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.seed = seed

@@ -13,7 +13,9 @@ import jax
 import jax.numpy as jnp
 
 from .. import _random
+from ..distribution import _placement
 from .._types import PyTree
+from ._custom_step import check_step_overrides
 from ._steps import Runner, TrainState
 
 
@@ -97,6 +99,7 @@ class Session:
     """
 
     def __init__(self, model: Any, shardings: Shardings | None = None):
+        check_step_overrides(model)
         self.model = model
         trainable = model.trainable_weights
         non_trainable = model.non_trainable_weights
@@ -126,7 +129,7 @@ class Session:
     def _signature(self) -> tuple:
         return (tuple(v.path for v in self.model.trainable_weights),
                 tuple(v.path for v in self.model.non_trainable_weights),
-                id(self.model._compiled))
+                id(self.model._compiled), id(_placement.distribution()))
 
     def is_current(self) -> bool:
         return self.signature == self._signature()
@@ -148,8 +151,10 @@ class Session:
                 opt.build(params)
             opt_state = _copy(opt.state)
         metric_state = self.metric_state(fresh=fresh_metrics) if spec is not None else {}
-        return TrainState(params, state, opt_state, metric_state,
-                          jax.random.key_data(_random.make_key()))
+        ts = TrainState(params, state, opt_state, metric_state,
+                        jax.random.key_data(_random.make_key()))
+        # kiln.distribution: laid out over the global distribution's mesh (else unchanged).
+        return _placement.place_state(ts, {**runner.trainable, **runner.non_trainable})
 
     def metric_state(self, fresh: bool) -> dict:
         spec = self.model._compiled

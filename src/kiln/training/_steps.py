@@ -15,6 +15,7 @@ import jax.numpy as jnp
 
 from .. import _scope
 from .._types import Batch, Params, State
+from ..distribution import _placement
 from ._data import SharedRows
 
 
@@ -185,6 +186,8 @@ class Runner:
             else:
                 ts = jax.lax.fori_loop(0, jnp.asarray(n_valid, jnp.int32),
                                        lambda i, carry: step(carry, _batch(data, idx, i)), ts)
+            # kiln.distribution: the state leaves with its layout (unchanged without one).
+            ts = _placement.constrain_state(ts, {**self.trainable, **self.non_trainable})
             return ts, self.results(ts.metric_state)
         return run
 
@@ -209,9 +212,11 @@ def _steps_in(data: Any, idx: Any) -> int:
 def _batch(data: Any, idx: Any, i: Any) -> Any:
     """Step `i`'s batch: rows `idx[i]` of the device-resident arrays, or slice `i` of a stack."""
     if idx is None:
-        return jax.tree_util.tree_map(lambda a: a[i], data)
+        return _placement.constrain_batch(jax.tree_util.tree_map(lambda a: a[i], data))
     rows = idx[i]
-    return jax.tree_util.tree_map(lambda a: a[rows], data, is_leaf=_is_shared)
+    # kiln.distribution: split along the batch axis of the global distribution, if any.
+    return _placement.constrain_batch(
+        jax.tree_util.tree_map(lambda a: a[rows], data, is_leaf=_is_shared))
 
 
 def _is_shared(a: Any) -> bool:
