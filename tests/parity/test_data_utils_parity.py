@@ -19,8 +19,8 @@ from kiln.datasets import _common, boston_housing, imdb, reuters
 SEQS = [[1, 2, 3, 4], [5], [], [6, 7]]
 
 
-@pytest.mark.parametrize("maxlen,padding,truncating", itertools.product(
-    [None, 2, 6], ["pre", "post"], ["pre", "post"]))
+@pytest.mark.parametrize("maxlen,padding,truncating", list(itertools.product(
+    [None, 2, 6], ["pre", "post"], ["pre", "post"])))
 def test_pad_sequences(maxlen, padding, truncating):
     for seqs, kw in ((SEQS, {}), (SEQS, {"dtype": "float32", "value": -1.5}),
                      ([np.ones((3, 2)), np.zeros((1, 2))], {"dtype": "float32"})):
