@@ -13,10 +13,12 @@ from typing import Any
 
 from .. import _serialization
 from ..saving import load_model as load_model
+from ..saving import save_model as save_model
 from ._model import Model as Model
 from ._sequential import Sequential as Sequential
 
-__all__ = ["Model", "Sequential", "clone_model", "load_model", "model_from_json"]
+__all__ = ["Model", "Sequential", "clone_model", "load_model", "model_from_json",
+           "save_model"]
 
 
 def model_from_json(json_string: str, custom_objects: dict | None = None) -> Any:
