@@ -212,11 +212,12 @@ def _steps_in(data: Any, idx: Any) -> int:
 def _batch(data: Any, idx: Any, i: Any) -> Any:
     """Step `i`'s batch: rows `idx[i]` of the device-resident arrays, or slice `i` of a stack."""
     if idx is None:
-        return _placement.constrain_batch(jax.tree_util.tree_map(lambda a: a[i], data))
-    rows = idx[i]
+        batch = jax.tree_util.tree_map(lambda a: a[i], data)
+    else:
+        rows = idx[i]
+        batch = jax.tree_util.tree_map(lambda a: a[rows], data, is_leaf=_is_shared)
     # kiln.distribution: split along the batch axis of the global distribution, if any.
-    return _placement.constrain_batch(
-        jax.tree_util.tree_map(lambda a: a[rows], data, is_leaf=_is_shared))
+    return _placement.constrain_batch(batch)
 
 
 def _is_shared(a: Any) -> bool:
