@@ -20,10 +20,11 @@ ROOT = SRC / "kiln"
 # kiln.config / kiln.backend, which only re-export ground modules.
 RANKS: list[tuple[str, ...]] = [
     ("ground", "utils", "datasets", "config", "backend"),
-    ("activations", "initializers", "regularizers", "constraints", "ops", "distribution"),
+    ("activations", "initializers", "regularizers", "constraints", "ops", "distribution",
+     "random"),
     ("layers", "losses", "metrics", "optimizers"),
     ("callbacks", "training", "saving"),
-    ("models",),
+    ("models", "applications"),
     ("kiln",),  # kiln: the public kiln/__init__.py
 ]
 RANK = {pkg: i for i, group in enumerate(RANKS) for pkg in group}
