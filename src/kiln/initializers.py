@@ -327,6 +327,8 @@ zeros, ones, constant, identity, orthogonal = Zeros, Ones, Constant, Identity, O
 random_normal, truncated_normal, random_uniform = RandomNormal, TruncatedNormal, RandomUniform
 variance_scaling, glorot_uniform, glorot_normal = VarianceScaling, GlorotUniform, GlorotNormal
 he_uniform, he_normal, lecun_uniform, lecun_normal = HeUniform, HeNormal, LecunUniform, LecunNormal
+# Keras's compatibility names for two classes (same objects, so configs keep the main name).
+IdentityInitializer, OrthogonalInitializer = Identity, Orthogonal
 
 
 def serialize(initializer: Initializer) -> dict[str, Any]:

@@ -112,6 +112,10 @@ from ._image_preprocessing import RandomFlip as RandomFlip
 from ._image_preprocessing import RandomBrightness as RandomBrightness
 from ._image_preprocessing import RandomContrast as RandomContrast
 from ._image_preprocessing import RandomInvert as RandomInvert
+from ._image_affine import RandomRotation as RandomRotation
+from ._image_affine import RandomZoom as RandomZoom
+from ._image_affine import RandomTranslation as RandomTranslation
+from ._image_affine import RandomCrop as RandomCrop
 from ._adaptive_pooling import AdaptiveAveragePooling1D as AdaptiveAveragePooling1D
 from ._adaptive_pooling import AdaptiveAveragePooling2D as AdaptiveAveragePooling2D
 from ._adaptive_pooling import AdaptiveAveragePooling3D as AdaptiveAveragePooling3D
@@ -193,7 +197,8 @@ __all__ = [
     "UnitNormalization", "UpSampling1D", "UpSampling2D", "UpSampling3D", "ZeroPadding1D",
     "ZeroPadding2D", "ZeroPadding3D", "Identity", "Wrapper", "TimeDistributed",
     "SpectralNormalization", "EinsumDense", "Resizing", "CenterCrop", "RandomFlip",
-    "RandomBrightness", "RandomContrast", "RandomInvert", "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D",
+    "RandomBrightness", "RandomContrast", "RandomInvert", "RandomRotation", "RandomZoom",
+    "RandomTranslation", "RandomCrop", "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D",
     "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D", "add", "average", "concatenate", "deserialize", "dot",
     "maximum", "minimum", "multiply", "serialize", "subtract"
 ]

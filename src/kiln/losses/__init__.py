@@ -61,6 +61,14 @@ from ._regression import (  # noqa: F401
     tversky,
 )
 from ._get import get, serialize, deserialize, names
+from ._extra import (  # noqa: F401
+    CTC,
+    CategoricalGeneralizedCrossEntropy,
+    Circle,
+    categorical_generalized_cross_entropy,
+    circle,
+    ctc,
+)
 
 __all__ = [
     "Loss", "LossFunctionWrapper", "REDUCTIONS", "get", "serialize", "deserialize", "names",
@@ -74,4 +82,6 @@ __all__ = [
     "log_cosh", "mean_absolute_error", "mean_absolute_percentage_error", "mean_squared_error",
     "mean_squared_logarithmic_error", "poisson", "sparse_categorical_crossentropy",
     "squared_hinge", "tversky",
+    "CTC", "Circle", "CategoricalGeneralizedCrossEntropy", "ctc", "circle",
+    "categorical_generalized_cross_entropy",
 ]
