@@ -40,5 +40,5 @@ __all__ = [
     "Input", "InputLayer", "KerasTensor", "Layer", "Loss", "Metric", "Model", "Optimizer",
     "Sequential", "activations", "backend", "callbacks", "config", "constraints", "datasets",
     "distribution", "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers",
-    "regularizers", "saving", "utils"
+    "random", "regularizers", "saving", "utils"
 ]

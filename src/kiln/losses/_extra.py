@@ -12,9 +12,9 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-import optax
 
 from .. import _registry
+from ..ops import nn as ops_nn
 from ._base import Loss, LossFunctionWrapper
 
 _SBS = "sum_over_batch_size"
@@ -42,15 +42,10 @@ def ctc(y_true: Any, y_pred: Any) -> jax.Array:
     if y_pred.ndim != 3:
         raise ValueError("ctc expects y_pred of shape (batch_size, max_length, num_classes) "
                          f"(logits); received shape {tuple(y_pred.shape)}.")
-    labels = y_true.astype(jnp.int32)
-    logits = y_pred.astype(jnp.result_type(y_pred.dtype, jnp.float32))
     # Keras: every output frame counts; a label position counts while it is not the blank.
-    logit_paddings = jnp.zeros(logits.shape[:2], logits.dtype)
-    lengths = jnp.sum(labels != 0, axis=-1)
-    label_paddings = (jnp.arange(labels.shape[1])[None, :] >= lengths[:, None]).astype(
-        logits.dtype)
-    return optax.ctc_loss(logits, logit_paddings, labels, label_paddings, blank_id=0,
-                          log_epsilon=-1e5)
+    lengths = jnp.sum(y_true != 0, axis=-1)
+    frames = jnp.full(y_pred.shape[:1], y_pred.shape[1])
+    return ops_nn.ctc_loss(y_true, y_pred, lengths, frames, mask_index=0)
 
 
 def _pos_neg_masks(query: jax.Array, key: jax.Array,

@@ -11,7 +11,7 @@ Inputs are `channels_last` unless `data_format="channels_first"`; kernels use Ke
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
