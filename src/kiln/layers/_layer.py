@@ -8,6 +8,7 @@ graph node; a call on arrays runs `call` directly.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Any, Iterator
 
@@ -18,6 +19,8 @@ import numpy as np
 from .. import _config, _scope, initializers, regularizers
 from .._naming import unique_name
 from .._variables import Variable, bind
+from ..random import SeedGenerator
+from . import _stateless
 from ._symbolic import (KerasTensor, Node, batch_unknown, from_struct, is_symbolic,
                         symbolic_shapes, to_struct)
 
@@ -67,6 +70,11 @@ class Layer:
         self.output_shape_info: Any = None
         self._inbound_nodes: list[Node] = []
         self._batch_input_shape = _legacy_input_shape(kwargs)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "build" in cls.__dict__:
+            cls.build = _marks_built(cls.__dict__["build"])
 
     # -- weights -----------------------------------------------------------------------------
     def add_weight(self, shape: Any = None, initializer: Any = None, dtype: Any = None,
@@ -126,7 +134,15 @@ class Layer:
                 out.append(v)
         return out
 
-    variables = weights
+    @property
+    def variables(self) -> list[Variable]:
+        """`weights`, then the states of the `kiln.random.SeedGenerator`s the layer and its
+        sub-layers hold as attributes (Keras counts those as variables, not weights)."""
+        return _dedup(self.weights + self._seed_states())
+
+    def _seed_states(self) -> list[Variable]:
+        return [g.state for layer in self._flatten_layers() for g in vars(layer).values()
+                if isinstance(g, SeedGenerator)]
 
     @property
     def trainable_weights(self) -> list[Variable]:
@@ -142,7 +158,10 @@ class Layer:
         trainable = {id(v) for v in self.trainable_weights}
         return [v for v in self.weights if id(v) not in trainable]
 
-    non_trainable_variables = non_trainable_weights
+    @property
+    def non_trainable_variables(self) -> list[Variable]:
+        """`non_trainable_weights` plus the SeedGenerator states (see `variables`)."""
+        return _dedup(self.non_trainable_weights + self._seed_states())
 
     def get_weights(self) -> list[np.ndarray]:
         """The weights as NumPy arrays, in `weights` order."""
@@ -333,8 +352,31 @@ class Layer:
     def from_config(cls, config: dict[str, Any]) -> "Layer":
         return cls(**config)
 
+    def stateless_call(self, trainable_variables: Any, non_trainable_variables: Any,
+                       *args: Any, return_losses: bool = False, **kwargs: Any) -> tuple:
+        """Keras's pure call: `(outputs, new non-trainable values)` for the given values of
+        `trainable_variables` / `non_trainable_variables`; see `kiln.layers._stateless`."""
+        return _stateless.stateless_call(self, trainable_variables, non_trainable_variables,
+                                         *args, return_losses=return_losses, **kwargs)
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _marks_built(build: Any) -> Any:
+    """`build`, setting `built` when it returns: a layer built by a direct `layer.build(shape)`
+    call (as Keras allows) is not built a second time by its first call."""
+    if getattr(build, "_marks_built", False):
+        return build
+
+    @functools.wraps(build)
+    def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+        out = build(self, *args, **kwargs)
+        self.built = True
+        return out
+
+    run._marks_built = True
+    return run
 
 
 def _dtype_name(dtype: Any) -> str:

@@ -24,6 +24,7 @@ from .. import _serialization
 from ..saving import _api as _saving
 from ..training import _compile, _evaluate, _fit, _options, _steps
 from . import _functional
+from ._keras_api import KerasModelAPI
 from ._summary import print_summary
 
 
@@ -31,7 +32,7 @@ def _is_kt(x: Any) -> bool:
     return isinstance(x, KerasTensor)
 
 
-class Model(Layer):
+class Model(KerasModelAPI, Layer):
     """A trainable model. See the module docstring for the two ways to build one.
 
     Example:
@@ -311,10 +312,6 @@ class Model(Layer):
     @property
     def metrics_names(self) -> list[str]:
         return _compile.metrics_names(self)
-
-    @property
-    def metrics(self) -> list[Any]:
-        return list(self._compiled.all_metrics()) if self._compiled else []
 
     def reset_metrics(self) -> None:
         for metric in self.metrics:

@@ -15,7 +15,7 @@ import jax.numpy as jnp
 from .. import _random
 from ..distribution import _placement
 from .._types import PyTree
-from ._custom_step import check_step_overrides
+from ._custom_step import CustomSteps, check_step_overrides, metric_entries, overridden_steps
 from ._steps import Runner, TrainState
 
 
@@ -102,7 +102,7 @@ class Session:
         check_step_overrides(model)
         self.model = model
         trainable = model.trainable_weights
-        non_trainable = model.non_trainable_weights
+        non_trainable = model.non_trainable_variables
         _unique_paths(trainable + non_trainable, model)
         self.runner = Runner(model, trainable, non_trainable)
         self.signature = self._signature()
@@ -117,9 +117,15 @@ class Session:
         runner = self.runner
         state, data, out = (sh.state, sh.data, sh.out) if sh is not None else (None,) * 3
         steps_io = ((state, data, data, None), (state, out))
-        self.train_fn = _jit(runner.multi(runner.train_step), sh, *steps_io, donate_argnums=0)
-        self.test_fn = _jit(runner.multi(runner.test_step), sh, *steps_io)
-        self.predict_fn = _jit(runner.multi_predict(), sh, (state, data, data), out)
+        # A user's train_step / test_step / predict_step override (Keras's JAX form) runs in
+        # place of kiln's own step, in the same fused loop.
+        custom, own = CustomSteps(runner), overridden_steps(self.model)
+        train = (custom.train_step, True) if "train_step" in own else (runner.train_step,)
+        test = (custom.test_step, True) if "test_step" in own else (runner.test_step,)
+        predict = custom.predict_step if "predict_step" in own else None
+        self.train_fn = _jit(runner.multi(*train), sh, *steps_io, donate_argnums=0)
+        self.test_fn = _jit(runner.multi(*test), sh, *steps_io)
+        self.predict_fn = _jit(runner.multi_predict(predict), sh, (state, data, data), out)
         self._predict_step = _jit(runner.predict_step, sh, (state, data), out)
 
     def lower_predict(self, ts: TrainState, x: PyTree) -> Any:
@@ -128,7 +134,7 @@ class Session:
 
     def _signature(self) -> tuple:
         return (tuple(v.path for v in self.model.trainable_weights),
-                tuple(v.path for v in self.model.non_trainable_weights),
+                tuple(v.path for v in self.model.non_trainable_variables),
                 id(self.model._compiled), id(_placement.distribution()))
 
     def is_current(self) -> bool:
@@ -148,7 +154,9 @@ class Session:
         if with_optimizer and spec is not None:
             opt = spec.optimizer
             if opt.state is None or not _same_structure(opt.state, jax.eval_shape(opt.init, params)):
-                opt.build(params)
+                # In the model's variable order (jax returns dicts sorted by key): Keras lists
+                # the optimizer's slots in `model.trainable_variables` order.
+                opt.build({p: params[p] for p in runner.trainable})
             opt_state = _copy(opt.state)
         metric_state = self.metric_state(fresh=fresh_metrics) if spec is not None else {}
         ts = TrainState(params, state, opt_state, metric_state,
@@ -157,10 +165,8 @@ class Session:
         return _placement.place_state(ts, {**runner.trainable, **runner.non_trainable})
 
     def metric_state(self, fresh: bool) -> dict:
-        spec = self.model._compiled
         out = {}
-        for m in spec.all_metrics() if spec.built else []:
-            name = getattr(m, "log_name", m.name)
+        for name, m in metric_entries(self.model):
             out[name] = m.stateless_init() if fresh else _copy(
                 {k: v.value for k, v in m._state_items()})
         return out
@@ -175,9 +181,9 @@ class Session:
         spec = self.model._compiled
         if spec is not None and ts.opt_state is not None:
             spec.optimizer.state = _copy(ts.opt_state)
-        if metrics and spec is not None and spec.built:
-            for m in spec.all_metrics():
-                state = ts.metric_state.get(getattr(m, "log_name", m.name))
+        if metrics and spec is not None:
+            for name, m in metric_entries(self.model):
+                state = ts.metric_state.get(name)
                 if state is not None:
                     for key, var in m._state_items():
                         var._value = _copy(state[key])

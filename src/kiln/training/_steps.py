@@ -171,7 +171,7 @@ class Runner:
                 for m in self.spec.all_metrics()}
 
     # -- k steps in one compiled call -------------------------------------------------------
-    def multi(self, step: Callable) -> Callable:
+    def multi(self, step: Callable, with_logs: bool = False) -> Callable:
         """`(ts, data, idx, n_valid) -> (ts, logs)`: up to `k` steps in one compiled program.
 
         `data` holds whole arrays on the device and `idx` the `[k, batch]` sample indices of
@@ -179,30 +179,46 @@ class Runner:
         already stacked as `[k, batch, ...]`. The loop runs `n_valid` times (a dynamic value),
         so one program serves every call of an epoch, the shorter last one included, and the
         padding of a short call is never computed. With `k == 1` the step runs directly.
+        `with_logs`: `step` returns `(ts, logs)` (a user's step override) and the call's logs
+        are the last step's; otherwise they are the metrics' results.
         """
+        if not with_logs:
+            step_logs = lambda ts, batch: (step(ts, batch), None)
+        else:
+            step_logs = step
+
         def run(ts: TrainState, data: Any, idx: Any, n_valid: Any) -> tuple:
             if _steps_in(data, idx) == 1:
-                ts = step(ts, _batch(data, idx, 0))
+                ts, logs = step_logs(ts, _batch(data, idx, 0))
             else:
-                ts = jax.lax.fori_loop(0, jnp.asarray(n_valid, jnp.int32),
-                                       lambda i, carry: step(carry, _batch(data, idx, i)), ts)
+                logs = _zeros_like(jax.eval_shape(step_logs, ts, _batch(data, idx, 0))[1])
+                ts, logs = jax.lax.fori_loop(
+                    0, jnp.asarray(n_valid, jnp.int32),
+                    lambda i, carry: step_logs(carry[0], _batch(data, idx, i)), (ts, logs))
             # kiln.distribution: the state leaves with its layout (unchanged without one).
             ts = _placement.constrain_state(ts, {**self.trainable, **self.non_trainable})
-            return ts, self.results(ts.metric_state)
+            return ts, (logs if with_logs else self.results(ts.metric_state))
         return run
 
-    def multi_predict(self) -> Callable:
-        """`(ts, data, idx) -> outputs` stacked `[k, batch, ...]` (the host drops padding)."""
+    def multi_predict(self, step: Callable | None = None) -> Callable:
+        """`(ts, data, idx) -> outputs` stacked `[k, batch, ...]` (the host drops padding);
+        `step(ts, x)` defaults to the model's forward pass."""
+        step = step or self.predict_step
+
         def run(ts: TrainState, data: Any, idx: Any) -> Any:
             k = _steps_in(data, idx)
             if k == 1:
-                out = self.predict_step(ts, _batch(data, idx, 0))
+                out = step(ts, _batch(data, idx, 0))
                 return jax.tree_util.tree_map(lambda a: a[None], out)
             _, out = jax.lax.scan(
-                lambda carry, i: (carry, self.predict_step(ts, _batch(data, idx, i))),
+                lambda carry, i: (carry, step(ts, _batch(data, idx, i))),
                 0, jnp.arange(k))
             return out
         return run
+
+
+def _zeros_like(shapes: Any) -> Any:
+    return jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
 
 
 def _steps_in(data: Any, idx: Any) -> int:

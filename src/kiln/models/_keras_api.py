@@ -1,0 +1,138 @@
+"""The parts of Keras's Model surface that custom training code reads.
+
+`input` / `output`, `metrics` (compiled metrics, then metrics the model or its layers hold as
+attributes, e.g. a `loss_tracker` created in `__init__`), `stateless_compute_loss`, and
+`get_state_tree` / `set_state_tree`.
+
+Example:
+    >>> import numpy as np, kiln
+    >>> class Net(kiln.Model):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.dense = kiln.layers.Dense(1)
+    ...         self.tracker = kiln.metrics.Mean(name="my_loss")
+    ...     def call(self, x):
+    ...         return self.dense(x)
+    >>> net = Net()
+    >>> [m.name for m in net.metrics]
+    ['my_loss']
+    >>> _ = net(np.ones((1, 2), "float32"))
+    >>> sorted(net.get_state_tree()["trainable_variables"]["net"]["dense"])
+    ['bias', 'kernel']
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import numpy as np
+
+from .. import _scope
+from ..metrics._base import Metric
+
+
+def attribute_metrics(layer: Any) -> list[Metric]:
+    """Metrics held as attributes (or in list/tuple/dict attributes) of `layer` and of its
+    sub-layers, in assignment order; Keras tracks the same ones into `model.metrics`."""
+    out: list[Metric] = []
+    for sub in layer._flatten_layers():
+        for value in vars(sub).values():
+            items = value.values() if isinstance(value, dict) else (
+                value if isinstance(value, (list, tuple)) else [value])
+            out.extend(v for v in items if isinstance(v, Metric))
+    return out
+
+
+def _nest(variables: list, values: list) -> dict:
+    tree: dict = {}
+    for var, value in zip(variables, values):
+        *parents, leaf = var.path.split("/")
+        node = tree
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return tree
+
+
+def _unnest(tree: dict, path: str) -> Any:
+    node = tree
+    for part in path.split("/"):
+        node = node[part]
+    return node
+
+
+class KerasModelAPI:
+    """Mixed into `Model`: the members described in the module docstring."""
+
+    @property
+    def input(self) -> Any:
+        """The model's input tensor(s), as given to `Model(inputs, outputs)`."""
+        return self._io(0, "input")
+
+    @property
+    def output(self) -> Any:
+        """The model's output tensor(s), as given to `Model(inputs, outputs)`."""
+        return self._io(1, "output")
+
+    def _io(self, index: int, what: str) -> Any:
+        if self._functional is None:
+            raise AttributeError(
+                f"Model '{self.name}' has no {what}: it is a subclassed model that has not "
+                "been called on symbolic inputs. Build it functionally (kiln.Model(inputs, "
+                f"outputs)) to read `{what}`.")
+        value = self._functional[index]
+        if isinstance(value, (list, tuple)) and len(value) == 1:
+            return value[0]
+        return value
+
+    @property
+    def metrics(self) -> list[Any]:
+        """The loss tracker and compiled metrics, then the model's own Metric attributes."""
+        compiled = list(self._compiled.all_metrics()) if self._compiled else []
+        seen = {id(m) for m in compiled}
+        own = [m for m in attribute_metrics(self) if id(m) not in seen and
+               not seen.add(id(m))]
+        return compiled + own
+
+    def stateless_compute_loss(self, trainable_variables: Any, non_trainable_variables: Any,
+                               metrics_variables: Any, x: Any = None, y: Any = None,
+                               y_pred: Any = None, sample_weight: Any = None,
+                               training: bool = True) -> tuple:
+        """Keras's pure `compute_loss`: `(loss, (trainable, non_trainable, metrics values))`
+        with the model's variables set to the given values for the computation."""
+        values = dict(zip(self.trainable_variables, trainable_variables))
+        values.update(zip(self.non_trainable_variables, non_trainable_variables))
+        with _scope.bind(values, training=training):
+            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
+                                     training=training)
+        return loss, (list(trainable_variables), list(non_trainable_variables),
+                      list(metrics_variables))
+
+    def get_state_tree(self, value_format: str = "backend_tensor") -> dict:
+        """The values of the model's variables as nested dicts keyed by variable path:
+        `trainable_variables`, `non_trainable_variables`, `optimizer_variables` (once
+        compiled and built) and `metrics_variables`. `value_format="numpy_array"` for NumPy."""
+        convert = np.asarray if value_format == "numpy_array" else (lambda a: a)
+        tree = {"trainable_variables": self.trainable_variables,
+                "non_trainable_variables": self.non_trainable_variables}
+        out = {k: _nest(vs, [convert(v.value) for v in vs]) for k, vs in tree.items()}
+        opt = self.optimizer
+        if opt is not None and getattr(opt, "built", False):
+            out["optimizer_variables"] = {str(i): convert(v) for i, v in
+                                          enumerate(opt.variables)}
+        out["metrics_variables"] = {f"{m.name}/{v.name}": convert(v.value)
+                                    for m in self.metrics for v in m.variables}
+        return out
+
+    def set_state_tree(self, state_tree: dict) -> None:
+        """Assigns the values of a tree `get_state_tree` returned (any subset of its keys)."""
+        for kind in ("trainable_variables", "non_trainable_variables"):
+            for var in getattr(self, kind) if kind in state_tree else []:
+                var.assign(jax.numpy.asarray(_unnest(state_tree[kind], var.path)))
+        if "optimizer_variables" in state_tree and self.optimizer is not None:
+            given = state_tree["optimizer_variables"]
+            self.optimizer.set_weights([given[str(i)] for i in range(len(given))])
+        for m in self.metrics if "metrics_variables" in state_tree else []:
+            for v in m.variables:
+                v.assign(state_tree["metrics_variables"][f"{m.name}/{v.name}"])
