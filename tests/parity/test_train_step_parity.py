@@ -153,3 +153,10 @@ def test_own_trackers_and_metrics_property_match_keras():
     # The trackers' variables hold the last epoch's state, as in Keras.
     np.testing.assert_allclose(ours.loss_tracker.result(), theirs.loss_tracker.result(),
                                rtol=1e-5)
+    # The optimizer's variables in Keras's order (model.trainable_variables order, not
+    # sorted by path): the same values at the same positions.
+    got = [np.asarray(v) for v in ours.optimizer.variables]
+    want = [np.asarray(v) for v in theirs.optimizer.variables]
+    assert [g.shape for g in got] == [w.shape for w in want]
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-6)
