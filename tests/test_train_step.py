@@ -155,3 +155,57 @@ def test_model_input_output_and_state_tree_round_trip():
     np.testing.assert_array_equal(model.get_weights()[0], np.full((3, 2), 0.25))
     with pytest.raises(AttributeError, match="subclassed"):
         _Net().output
+
+
+def test_model_without_trainable_weights_fits_like_keras():
+    # Keras: no gradients to apply, the optimizer's iterations stay 0, metrics still update.
+    model = kiln.Sequential([kiln.Input((3,)), kiln.layers.Dense(1)])
+    model.trainable = False
+    model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+    before = model.get_weights()
+    history = model.fit(X, Y, batch_size=8, epochs=2, verbose=0)
+    assert int(model.optimizer.iterations) == 0
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    logs = model.evaluate(X, Y, verbose=0, return_dict=True)
+    np.testing.assert_allclose(history.history["mae"], [logs["mae"]] * 2, rtol=1e-6)
+
+
+class _Needs3D(kiln.layers.Layer):
+    def __init__(self):
+        super().__init__()
+        self.input_spec = kiln.layers.InputSpec(ndim=3, axes={-1: 2})
+
+    def call(self, x):
+        return x
+
+
+def test_input_spec_is_checked_at_call_with_the_fix():
+    layer = _Needs3D()
+    assert layer(np.ones((1, 4, 2), "float32")).shape == (1, 4, 2)
+    with pytest.raises(ValueError, match="expected ndim=3, found ndim=2.*Fix"):
+        layer(np.ones((4, 2), "float32"))
+    with pytest.raises(ValueError, match="expected axis -1 of size 2, found size 3"):
+        layer(kiln.Input((4, 3)))
+
+
+def test_custom_layer_in_subclassed_model_gets_the_embedding_mask():
+    seen = []
+
+    class Probe(kiln.layers.Layer):
+        def call(self, x, mask=None):
+            seen.append(None if mask is None else np.asarray(mask).tolist())
+            return x
+
+    class Net(kiln.Model):
+        def __init__(self):
+            super().__init__()
+            self.embed = kiln.layers.Embedding(4, 2, mask_zero=True)
+            self.dense = kiln.layers.Dense(2)
+            self.probe = Probe()
+
+        def call(self, x):
+            return self.probe(self.dense(self.embed(x)))
+
+    Net()(np.array([[1, 0]]))
+    assert seen == [[[True, False]]]

@@ -50,7 +50,7 @@ class Scope:
     """
 
     __slots__ = ("values", "writes", "variables", "pure", "training", "key", "counter",
-                 "_rng", "losses", "sources", "output_losses")
+                 "_rng", "losses", "sources", "output_losses", "masks")
 
     def __init__(self, values: Mapping[Any, Any], pure: bool, training: bool | None,
                  key: jax.Array | None, parent: "Scope | None"):
@@ -69,6 +69,8 @@ class Scope:
         self.losses: list[Any] = []
         self.sources: list[Any] = []
         self.output_losses: list[Any] | None = None
+        # `{id(tensor): (tensor, mask)}` for one outer call (kiln.layers._masks).
+        self.masks: dict[int, Any] = parent.masks if parent is not None else {}
 
     def next_key(self) -> jax.Array:
         """A fresh key: `fold_in(key, n)` for the n-th draw, or the global stream if no key."""

@@ -12,6 +12,7 @@ from ._core import Flatten as Flatten
 from ._core import Input as Input
 from ._core import InputLayer as InputLayer
 from ._core import Reshape as Reshape
+from ._input_spec import InputSpec as InputSpec
 from ._layer import Layer as Layer
 from ._symbolic import KerasTensor as KerasTensor
 from ._conv import Conv1D as Conv1D

@@ -20,7 +20,8 @@ from .. import _config, _scope, initializers, regularizers
 from .._naming import unique_name
 from .._variables import Variable, bind
 from ..random import SeedGenerator
-from . import _stateless
+from . import _masks, _stateless
+from ._input_spec import check_inputs
 from ._symbolic import (KerasTensor, Node, batch_unknown, from_struct, is_symbolic,
                         symbolic_shapes, to_struct)
 
@@ -279,30 +280,39 @@ class Layer:
         self.built = True
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if args and self.__dict__.get("input_spec") is not None:
+            check_inputs(self.name, self.input_spec, args[0])
         if is_symbolic((args, kwargs)):
             return self._symbolic_call(args, kwargs)
         args = jax.tree_util.tree_map(_as_array, args, is_leaf=lambda x: isinstance(x, Variable))
         training = kwargs.pop("training", None)
         mask = kwargs.pop("mask", None)
-        if mask is not None and _accepts(self.call, "mask"):
-            kwargs["mask"] = mask
         scope = _scope.current()
         if scope is None:  # the outermost eager call: its scope only carries flag and losses
             with _scope.bind(training=training, pure=False) as scope:
-                out = self._call_in_scope(args, kwargs, training)
+                out = self._call_in_scope(args, kwargs, training, mask)
             self._keep_eager_losses(scope)
             return out
-        return self._call_in_scope(args, kwargs, scope.training if training is None else training)
+        return self._call_in_scope(args, kwargs, scope.training if training is None else training,
+                                   mask)
 
-    def _call_in_scope(self, args: tuple, kwargs: dict, training: bool | None) -> Any:
+    def _call_in_scope(self, args: tuple, kwargs: dict, training: bool | None,
+                       mask: Any = None) -> Any:
         self._maybe_build(jax.tree_util.tree_map(lambda a: tuple(a.shape), args[0]))
         if _accepts(self.call, "training"):
             kwargs["training"] = training
+        scope = _scope.current()
+        if mask is None and args:  # the mask a previous layer attached to the input (Keras)
+            mask = _masks.lookup(scope, args[0])
+        if mask is not None and _accepts(self.call, "mask"):
+            kwargs["mask"] = mask
         with _scope.name_scope(self.name):
             out = self.call(*args, **kwargs)
         if self.activity_regularizer is not None:
             for leaf in jax.tree_util.tree_leaves(out):
                 self.add_loss(self.activity_regularizer(leaf) / leaf.shape[0])
+        if args and (mask is not None or type(self).compute_mask is not Layer.compute_mask):
+            _masks.record(scope, out, self.compute_mask(args[0], mask))
         return out
 
     # Whether this layer passes an input mask through unchanged (Keras's flag).

@@ -150,7 +150,9 @@ class Runner:
         # fold_in(key, 0). A model that drew none keeps its key: no hashing per step.
         new_key = ts.key if not step.keys_drawn else jax.random.key_data(
             jax.random.fold_in(key, 0))
-        params, opt_state = self.spec.optimizer.apply(grads, ts.params, ts.opt_state)
+        params, opt_state = ts.params, ts.opt_state
+        if ts.params:  # no trainable weights (a frozen model): nothing to apply, as in Keras
+            params, opt_state = self.spec.optimizer.apply(grads, ts.params, ts.opt_state)
         for path, constraint in self.constraints.items():
             params[path] = constraint(params[path])
         ms = self.update_metrics(ts.metric_state, batch, y_pred, loss, per_output)
