@@ -209,3 +209,15 @@ def test_custom_layer_in_subclassed_model_gets_the_embedding_mask():
 
     Net()(np.array([[1, 0]]))
     assert seen == [[[True, False]]]
+
+
+def test_layer_output_builds_a_feature_extractor():
+    inputs = kiln.Input((3,))
+    hidden = kiln.layers.Dense(4, name="hidden")(inputs)
+    base = kiln.Model(inputs, kiln.layers.Dense(1)(hidden))
+    features = kiln.Model(base.input, base.get_layer("hidden").output)
+    assert base.get_layer("hidden").input is inputs
+    want = X @ base.get_layer("hidden").get_weights()[0] + base.get_layer("hidden").bias.value
+    np.testing.assert_allclose(features.predict(X, verbose=0), want, atol=1e-5)
+    with pytest.raises(AttributeError, match="has not been called on a symbolic"):
+        kiln.layers.Dense(2).output

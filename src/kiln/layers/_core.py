@@ -57,9 +57,9 @@ class InputLayer(Layer):
             batch_shape = (batch_size,) + shape
         self.batch_shape = tuple(batch_shape)
         self.built = True
-        self.output = KerasTensor(self.batch_shape, self.dtype, name=self.name)
-        node = Node(self, (), {}, self.output)
-        self.output.node = node
+        tensor = KerasTensor(self.batch_shape, self.dtype, name=self.name)
+        node = Node(self, (), {}, tensor)  # `self.output` (Layer's property) reads it back
+        tensor.node = node
         self._inbound_nodes.append(node)
         self.output_shape_info = self.batch_shape
 

@@ -362,6 +362,26 @@ class Layer:
     def from_config(cls, config: dict[str, Any]) -> "Layer":
         return cls(**config)
 
+    @property
+    def input(self) -> Any:
+        """The symbolic input of the layer's first call on KerasTensors (Keras's node 0)."""
+        node = self._first_node("input")
+        return node.args[0] if node.args else node.outputs  # an InputLayer: its own tensor
+
+    @property
+    def output(self) -> Any:
+        """The symbolic output of the layer's first call on KerasTensors, e.g. to build a
+        feature extractor: `kiln.Model(base.input, base.get_layer("conv").output)`."""
+        return self._first_node("output").outputs
+
+    def _first_node(self, what: str) -> Node:
+        if not self._inbound_nodes:
+            raise AttributeError(
+                f"Layer '{self.name}' has no {what}: it has not been called on a symbolic "
+                "tensor (kiln.Input or another layer's output) yet. Call it inside a "
+                f"functional model first, then read `layer.{what}`.")
+        return self._inbound_nodes[0]
+
     def stateless_call(self, trainable_variables: Any, non_trainable_variables: Any,
                        *args: Any, return_losses: bool = False, **kwargs: Any) -> tuple:
         """Keras's pure call: `(outputs, new non-trainable values)` for the given values of
