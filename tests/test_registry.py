@@ -45,6 +45,7 @@ ARGS = {
         "Rescaling": dict(scale=0.5), "SimpleRNN": dict(units=2), "LSTM": dict(units=2),
         "GRU": dict(units=2), "SimpleRNNCell": dict(units=2), "LSTMCell": dict(units=2),
         "GRUCell": dict(units=2), "RNN": dict(cell=L.LSTMCell(2)),
+        "StackedRNNCells": dict(cells=[L.LSTMCell(2), L.GRUCell(2)]),
         "Bidirectional": dict(layer=L.LSTM(2)), "MultiHeadAttention": dict(num_heads=2, key_dim=3),
         "StringLookup": dict(vocabulary=["a", "b"]), "IntegerLookup": dict(vocabulary=[1, 2]),
         "TextVectorization": dict(max_tokens=10), "Lambda": dict(function=abs),

@@ -14,6 +14,7 @@ from ._core import InputLayer as InputLayer
 from ._core import Reshape as Reshape
 from ._input_spec import InputSpec as InputSpec
 from ._layer import Layer as Layer
+from ._stacked_cells import StackedRNNCells as StackedRNNCells
 from ._symbolic import KerasTensor as KerasTensor
 from ._conv import Conv1D as Conv1D
 from ._conv import Conv2D as Conv2D

@@ -18,6 +18,7 @@ import jax.numpy as jnp
 
 from ._core import _deserialize_layer, _serialize
 from ._layer import Layer
+from ._stacked_cells import StackedRNNCells
 from ._rnn_cells import CellSpec, GRUCell, LSTMCell, SimpleRNNCell, _Cell, cell_project, cell_step
 
 Step = Callable[[jax.Array, list], tuple[jax.Array, list]]
@@ -114,10 +115,8 @@ class RNN(Layer):
                  go_backwards: bool = False, stateful: bool = False, unroll: bool = False,
                  zero_output_for_mask: bool = False, **kwargs: Any):
         super().__init__(**kwargs)
-        if isinstance(cell, (list, tuple)):
-            raise ValueError("RNN received a list of cells; stacked cells are not supported yet "
-                             "by kiln. Stack RNN layers instead (return_sequences=True on all "
-                             "but the last).")
+        if isinstance(cell, (list, tuple)):  # Keras wraps a list of cells the same way
+            cell = StackedRNNCells(list(cell))
         if getattr(cell, "state_size", None) is None:
             raise ValueError(f"The RNN cell {cell!r} has no `state_size`; a cell must define "
                              "state_size (an int or a list of ints, one per state).")
