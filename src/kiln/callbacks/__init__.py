@@ -7,6 +7,7 @@ them, so a loop with nobody reading per-batch logs never waits on the device bet
 """
 
 
+from ._backup_and_restore import BackupAndRestore
 from ._callback import Callback
 from ._callback_list import CallbackList
 from ._csv_logger import CSVLogger
@@ -20,9 +21,10 @@ from ._progbar_logger import ProgbarLogger
 from ._reduce_lr_on_plateau import ReduceLROnPlateau
 from ._remote_monitor import RemoteMonitor
 from ._swap_ema_weights import SwapEMAWeights
+from ._tensorboard import TensorBoard
 from ._terminate_on_nan import TerminateOnNaN
 
-__all__ = ["CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History",
-           "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint", "MonitorCallback",
-           "ProgbarLogger", "ReduceLROnPlateau", "RemoteMonitor", "SwapEMAWeights",
-           "TerminateOnNaN"]
+__all__ = ["BackupAndRestore", "CSVLogger", "Callback", "CallbackList", "EarlyStopping",
+           "History", "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint",
+           "MonitorCallback", "ProgbarLogger", "ReduceLROnPlateau", "RemoteMonitor",
+           "SwapEMAWeights", "TensorBoard", "TerminateOnNaN"]

@@ -19,8 +19,14 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import jax
+import jax.numpy as jnp
+import numpy as np
+
 from .._types import Logs, PyTree
+from ..distribution import _placement
 from . import _pipeline
+from ._data import ArrayPlan
 from ._evaluate import callback_list, evaluate_plan, require_compiled
 from ._loop import run_calls, steps_per_call, to_float_logs
 from ._options import FitOptions, verbosity
@@ -49,6 +55,7 @@ def fit(model: Any, x: PyTree, y: PyTree, sample_weight: PyTree, options: FitOpt
     k = steps_per_call(model, session, session.ts, plan, example, example[0], cbs)
     logs: Logs = {}
     cbs.on_train_begin()
+    _resume(session, plan, cbs.callbacks)
     try:
         logs = _epochs(session, plan, val, k, cbs, opts, spec.run_eagerly)
     finally:
@@ -67,13 +74,16 @@ def _epochs(session: Session, plan: Any, val: Any, k: int, cbs: Any, opts: FitOp
     model, logs = session.model, {}
     while session.loop.epoch < opts.epochs:
         epoch = session.loop.epoch
-        session.ts = session.ts._replace(metric_state=session.metric_state(fresh=True))
+        if session.loop.step == 0:  # (a fit resumed mid-epoch keeps its restored metrics)
+            session.ts = session.ts._replace(metric_state=session.metric_state(fresh=True))
         cbs.on_epoch_begin(epoch)
         session.refresh()
         logs, done = run_calls(session.train_fn, session, plan, k, cbs, "train", eager)
         if done == 0:
             _warn_out_of_data()
             break
+        if not logs:  # resumed after the epoch's last batch: the restored metrics' results
+            logs = session.runner.results(session.ts.metric_state)
         logs = to_float_logs(logs)
         session.scatter(session.ts)
         if val is not None and opts.should_validate(epoch):
@@ -86,6 +96,43 @@ def _epochs(session: Session, plan: Any, val: Any, k: int, cbs: Any, opts: FitOp
         if model.stop_training:
             break
     return logs
+
+
+def _resume(session: Session, plan: Any, callbacks: list) -> None:
+    """Reads back what `on_train_begin` callbacks restored into the model, then starts the
+    loop where the first callback with a `resume_point()` says (BackupAndRestore): a dict with
+    `epoch` and optionally `step`, `seed` (of the data order), `key` (raw PRNG key data) and
+    `metrics` (the running metric state). A mid-epoch step is resumed only for in-memory data
+    with a stored seed (the batches are then the rest of the uninterrupted epoch's); a
+    generator restarts the epoch, as in Keras."""
+    session.refresh()
+    point = next((p for p in (getattr(c, "resume_point", lambda: None)() for c in callbacks)
+                  if p), None)
+    if point is None:
+        return
+    seed, step = point.get("seed"), int(point.get("step") or 0)
+    exact = isinstance(plan, ArrayPlan) and seed is not None
+    if exact:
+        plan.seed = int(seed)
+    session.loop = LoopState(int(point["epoch"]), step if exact else 0, getattr(plan, "seed", None))
+    ts, key = session.ts, point.get("key")
+    if key is not None and np.shape(key) == np.shape(ts.key):
+        ts = ts._replace(key=jnp.asarray(np.asarray(key, ts.key.dtype)))
+    fresh = session.metric_state(fresh=True)
+    metrics = point.get("metrics")
+    same = metrics is not None and _same_shapes(metrics, fresh)
+    kept = jax.tree_util.tree_map(jnp.asarray, metrics) if same and session.loop.step else fresh
+    # Laid out as `Session.gather` lays out its state (a no-op without a distribution).
+    variables = {**session.runner.trainable, **session.runner.non_trainable}
+    session.ts = _placement.place_state(ts._replace(metric_state=kept), variables)
+
+
+def _same_shapes(a: Any, b: Any) -> bool:
+    """Whether two pytrees have one structure and the same leaf shapes."""
+    if jax.tree_util.tree_structure(a) != jax.tree_util.tree_structure(b):
+        return False
+    return all(np.shape(x) == np.shape(y) for x, y in
+               zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)))
 
 
 def _finalize(session: Session) -> None:

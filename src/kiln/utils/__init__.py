@@ -25,6 +25,9 @@ from ._image_utils import load_img as load_img
 from ._image_utils import save_img as save_img
 from ._numpy_utils import normalize as normalize
 from ._numpy_utils import to_categorical as to_categorical
+from ._plot import model_to_dot as model_to_dot
+from ._plot import plot_history as plot_history
+from ._plot import plot_model as plot_model
 from ._progbar import Progbar as Progbar
 from ._py_dataset import PyDataset as PyDataset
 from ._py_dataset import Sequence as Sequence
@@ -33,8 +36,9 @@ from ._sequence_utils import pad_sequences as pad_sequences
 __all__ = ["CustomObjectScope", "Progbar", "PyDataset", "Sequence", "array_to_img",
            "clear_session", "custom_object_scope", "deserialize_keras_object", "get_file",
            "get_custom_objects", "get_registered_name", "get_registered_object",
-           "image_dataset_from_directory", "img_to_array", "is_keras_tensor", "load_img", "normalize",
-           "pack_x_y_sample_weight", "pad_sequences", "register_keras_serializable", "save_img",
+           "image_dataset_from_directory", "img_to_array", "is_keras_tensor", "load_img",
+           "model_to_dot", "normalize", "pack_x_y_sample_weight", "pad_sequences",
+           "plot_history", "plot_model", "register_keras_serializable", "save_img",
            "serialize_keras_object", "set_random_seed", "split_dataset",
            "text_dataset_from_directory", "timeseries_dataset_from_array", "to_categorical",
            "unpack_x_y_sample_weight"]

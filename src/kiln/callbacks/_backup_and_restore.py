@@ -1,0 +1,263 @@
+"""`BackupAndRestore`: backs up the training state so that an interrupted `fit` resumes.
+
+Keras's layout in `backup_dir`: `latest.weights.h5` (weights and optimizer state, kiln's own
+weights format) and `training_metadata.json` (`{"epoch": ..., "batch": ...}`), plus `.bkp`
+copies with `double_checkpoint=True`. kiln also stores, in attributes of the weights file
+itself, where the fit was (epoch, step within it, the data order's seed, the step's PRNG key
+and the running metric state), so one file is the commit point and a resumed fit runs the
+exact remaining batches of the uninterrupted one: killed and resumed, it ends with the same
+weights. Every file is written to a temporary file and then renamed (`atomic_write`), so a
+kill mid-write leaves the previous backup intact; leftover temporary files are ignored.
+
+Example:
+    >>> import os, tempfile, numpy as np, kiln
+    >>> folder = os.path.join(tempfile.mkdtemp(), "backup")
+    >>> class Interrupt(kiln.callbacks.Callback):
+    ...     def on_epoch_begin(self, epoch, logs=None):
+    ...         if epoch == 2:
+    ...             raise RuntimeError("interrupted")
+    >>> model = kiln.Sequential([kiln.Input((2,)), kiln.layers.Dense(1)])
+    >>> model.compile("sgd", "mse")
+    >>> backup = BackupAndRestore(folder)
+    >>> x, y = np.ones((8, 2)), np.ones(8)
+    >>> try:
+    ...     model.fit(x, y, epochs=4, verbose=0, callbacks=[backup, Interrupt()])
+    ... except RuntimeError:
+    ...     pass
+    >>> model.fit(x, y, epochs=4, verbose=0, callbacks=[backup]).epoch
+    [2, 3]
+    >>> os.path.exists(folder)
+    False
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from typing import Any
+
+import h5py
+import numpy as np
+
+from ..saving import _api as _saving_api
+from ..saving import _archive, _h5_weights
+from ._callback import Callback
+
+_LOOP_ATTR = "kiln_backup_loop"
+_METRICS_ATTR = "kiln_backup_metrics"
+_TEMP_PREFIX, _TEMP_SUFFIX = ".kiln-", ".tmp"  # what `atomic_write` names its temporary files
+
+
+def _encode_tree(tree: Any) -> Any:
+    """A dict of arrays (nested) as JSON-ready `{"dtype", "shape", "value"}` leaves."""
+    if isinstance(tree, dict):
+        return {str(k): _encode_tree(v) for k, v in tree.items()}
+    a = np.asarray(tree)
+    return {"dtype": a.dtype.str, "shape": list(a.shape), "value": a.ravel().tolist()}
+
+
+def _numeric(values: list, dtype: str, shape: list) -> np.ndarray:
+    """A stored array back; only plain numeric dtypes are accepted."""
+    dt = np.dtype(dtype)
+    if dt.kind not in "biuf":
+        raise ValueError(f"A backup array has dtype {dt}; expected a numeric dtype. The backup "
+                         "was not written by BackupAndRestore.")
+    return np.asarray(values, dt).reshape(shape)
+
+
+def _decode_tree(tree: dict) -> Any:
+    if set(tree) == {"dtype", "shape", "value"} and isinstance(tree["dtype"], str):
+        return _numeric(tree["value"], tree["dtype"], tree["shape"])
+    return {k: _decode_tree(v) for k, v in tree.items()}
+
+
+def _live_state(model: Any) -> tuple[dict, Any]:
+    """(where the running fit is, its metric state) from the model's training session:
+    `{"epoch", "step", "seed", "key"}`, or `({}, None)` outside kiln's fit."""
+    session = getattr(model, "_session", None)
+    loop, ts = getattr(session, "loop", None), getattr(session, "ts", None)
+    if loop is None or ts is None:
+        return {}, None
+    key = np.asarray(ts.key)
+    point = {"epoch": int(loop.epoch), "step": int(loop.step),
+             "seed": None if loop.seed is None else int(loop.seed),
+             "key": key.ravel().tolist(), "key_dtype": key.dtype.str, "key_shape": list(key.shape)}
+    return point, ts.metric_state
+
+
+def _read_point(path: str) -> dict | None:
+    """The resume point stored in a backup's weights file (None for a Keras-written one)."""
+    with h5py.File(path, "r") as f:
+        loop = f.attrs.get(_LOOP_ATTR)
+        metrics = f.attrs.get(_METRICS_ATTR)
+    if loop is None:
+        return None
+    point = json.loads(loop)
+    if point.get("key") is not None:
+        point["key"] = _numeric(point["key"], point.pop("key_dtype"), point.pop("key_shape"))
+    if metrics is not None:
+        point["metrics"] = _decode_tree(json.loads(metrics))
+    return point
+
+
+def _copy_atomic(src: str, dst: str) -> None:
+    with open(src, "rb") as f:
+        data = f.read()
+    _archive.atomic_write(dst, lambda out: out.write(data))
+
+
+class BackupAndRestore(Callback):
+    """Backs up the training state every epoch (or every `save_freq` batches) and restores it
+    when `fit` starts again, so an interrupted fit continues where its last backup was.
+
+    As Keras's: at train begin the weights and optimizer state in `backup_dir` (if any) are
+    loaded and training resumes at the backed-up epoch; the backup is deleted at train end
+    with `delete_checkpoint=True`. kiln resumes exactly: a backup taken mid-epoch
+    (`save_freq=int`) resumes at the next batch of that epoch, in the same shuffled order,
+    with the same dropout key and running metrics, so the final weights equal an
+    uninterrupted fit's (for in-memory data; a generator resumes at the epoch's start, as in
+    Keras). The model and the `compile`/`fit` arguments must be the same as when the backup
+    was written.
+
+    Args:
+        backup_dir: the folder for the backup files, used by this callback alone.
+        save_freq: "epoch", or back up every this many training batches.
+        double_checkpoint: keep the previous backup too (`.bkp` files), restored when the
+            latest one cannot be read.
+        delete_checkpoint: delete `backup_dir` when `fit` finishes.
+
+    Example:
+        >>> BackupAndRestore("")
+        Traceback (most recent call last):
+        ...
+        ValueError: Empty `backup_dir` argument passed. Expected a folder path for the backup files, e.g. BackupAndRestore("/tmp/backup").
+    """
+
+    def __init__(self, backup_dir: Any, save_freq: Any = "epoch", double_checkpoint: bool = False,
+                 delete_checkpoint: bool = True) -> None:
+        super().__init__()
+        if not backup_dir:
+            raise ValueError("Empty `backup_dir` argument passed. Expected a folder path for "
+                             'the backup files, e.g. BackupAndRestore("/tmp/backup").')
+        if save_freq != "epoch" and (not isinstance(save_freq, int) or isinstance(save_freq, bool)
+                                     or save_freq < 1):
+            raise ValueError("Invalid value for argument `save_freq`. Received: "
+                             f"save_freq={save_freq!r}. Expected either 'epoch' or a positive "
+                             "integer (a number of batches).")
+        self.backup_dir = os.fspath(backup_dir)
+        self.save_freq = save_freq
+        self.double_checkpoint = double_checkpoint
+        self.delete_checkpoint = delete_checkpoint
+        self._weights_path = os.path.join(self.backup_dir, "latest.weights.h5")
+        self._training_metadata_path = os.path.join(self.backup_dir, "training_metadata.json")
+        self._prev_weights_path = self._weights_path + ".bkp"
+        self._prev_training_metadata_path = self._training_metadata_path + ".bkp"
+        self._batches_seen_since_last_saving = 0
+        self._last_batch_seen = 0
+        self._current_epoch = 0
+        self._resume: dict | None = None
+        if save_freq != "epoch":  # only then a batch hook (which makes fit run 1 step a call)
+            self.on_train_batch_end = self._on_train_batch_end
+
+    # -- restore --------------------------------------------------------------------------------
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self._resume = None
+        self._remove_temporaries()
+        try:
+            self._load_model()
+        except (OSError, ValueError) as e:
+            if not os.path.exists(self._prev_weights_path):
+                raise ValueError(f"Cannot restore the backup in {self.backup_dir!r} ({e}). "
+                                 "Delete the folder to start the fit afresh.") from e
+            self._use_previous()
+            self._load_model()
+
+    def resume_point(self) -> dict | None:
+        """Where `fit` should start, read from the backup by `on_train_begin`: a dict with
+        `epoch` and, for backups written by kiln, `step`, `seed`, `key` and `metrics`
+        (None when there was no backup). `fit` asks its callbacks for this after
+        `on_train_begin`."""
+        return self._resume
+
+    def _remove_temporaries(self) -> None:
+        """Half-written files of an interrupted save: never read, removed."""
+        if not os.path.isdir(self.backup_dir):
+            return
+        for name in os.listdir(self.backup_dir):
+            if name.startswith(_TEMP_PREFIX) and name.endswith(_TEMP_SUFFIX):
+                os.unlink(os.path.join(self.backup_dir, name))
+
+    def _use_previous(self) -> None:
+        """The latest backup is unreadable: the previous one (double_checkpoint) replaces it."""
+        _copy_atomic(self._prev_weights_path, self._weights_path)
+        if os.path.exists(self._prev_training_metadata_path):
+            _copy_atomic(self._prev_training_metadata_path, self._training_metadata_path)
+        elif os.path.exists(self._training_metadata_path):
+            os.unlink(self._training_metadata_path)
+
+    def _load_model(self) -> None:
+        model = self.model
+        if not getattr(model, "built", True):
+            raise ValueError("To use the BackupAndRestore callback, the model must be built "
+                             f"before you call `fit()`. Model {model.name!r} is unbuilt. "
+                             "Build it first, e.g. by calling it on a batch of data.")
+        point = None
+        if os.path.exists(self._weights_path):
+            _saving_api.load_weights(model, self._weights_path)
+            point = _read_point(self._weights_path)
+        if point is None and os.path.exists(self._training_metadata_path):
+            with open(self._training_metadata_path, encoding="utf-8") as f:
+                point = {"epoch": int(json.load(f)["epoch"])}  # written by Keras
+        self._resume = point
+        if point is not None:
+            self._current_epoch = point["epoch"]
+
+    # -- back up --------------------------------------------------------------------------------
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self._current_epoch = epoch + 1
+        self._last_batch_seen = 0
+        if self.save_freq == "epoch":
+            self._save_model()
+
+    def _on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if self._should_save_on_batch(batch):
+            self._save_model()
+
+    def _should_save_on_batch(self, batch: int) -> bool:
+        """Every `save_freq` batches, counted across epochs (steps_per_execution aware)."""
+        added = batch + 1 if batch <= self._last_batch_seen else batch - self._last_batch_seen
+        self._batches_seen_since_last_saving += added
+        self._last_batch_seen = batch
+        if self._batches_seen_since_last_saving >= self.save_freq:
+            self._batches_seen_since_last_saving = 0
+            return True
+        return False
+
+    def _save_model(self) -> None:
+        os.makedirs(self.backup_dir, exist_ok=True)
+        if self.double_checkpoint:
+            for src, dst in ((self._weights_path, self._prev_weights_path),
+                             (self._training_metadata_path, self._prev_training_metadata_path)):
+                if os.path.exists(src):
+                    _copy_atomic(src, dst)
+        model = self.model  # writes the live training state into the model first
+        point, metrics = _live_state(model)
+        if not point:
+            point = {"epoch": self._current_epoch, "step": 0, "seed": None}
+
+        def write(f: Any) -> None:
+            _h5_weights.save_weights_file(model, f)
+            f.seek(0)
+            with h5py.File(f, "r+") as h5:
+                h5.attrs[_LOOP_ATTR] = json.dumps(point)
+                if metrics is not None:
+                    h5.attrs[_METRICS_ATTR] = json.dumps(_encode_tree(metrics))
+
+        _archive.atomic_write(self._weights_path, write)  # the commit point
+        meta = json.dumps({"epoch": point["epoch"], "batch": self._last_batch_seen})
+        _archive.atomic_write(self._training_metadata_path, lambda f: f.write(meta.encode()))
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        if self.delete_checkpoint and os.path.exists(self.backup_dir):
+            shutil.rmtree(self.backup_dir)
