@@ -20,6 +20,8 @@ from sklearn.model_selection import train_test_split
 import kiln as keras
 from kiln import layers
 
+PLOT_FILE = "kiln_demo_digits.png"
+
 
 def standardize(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     mean, std = train.mean(axis=0), train.std(axis=0) + 1e-8
@@ -46,7 +48,9 @@ def binary_task() -> dict:
     return model.evaluate(x_te, y_te, verbose=0, return_dict=True)
 
 
-def multiclass_task() -> dict:
+def multiclass_task(show: bool = False) -> dict:
+    """With `show`, prints the model's summary, trains with Keras's progress bar and writes
+    the training curves to PLOT_FILE (needs matplotlib: pip install "kiln[plot]")."""
     x_tr, x_te, y_tr, y_te = split(*load_digits(return_X_y=True), stratify=True)
     model = keras.Sequential([
         keras.Input((64,)),
@@ -55,7 +59,16 @@ def multiclass_task() -> dict:
         layers.Dense(10, activation="softmax"),
     ])
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.fit(x_tr, y_tr, epochs=30, batch_size=32, verbose=0)
+    if show:
+        model.summary()
+    history = model.fit(x_tr, y_tr, epochs=30, batch_size=32, validation_split=0.1,
+                        verbose=1 if show else 0)
+    if show:
+        try:
+            keras.utils.plot_history(history, to_file=PLOT_FILE)
+            print(f"Training curves written to {PLOT_FILE}")
+        except ImportError as err:  # matplotlib is optional
+            print(f"No training plot: {err}")
     return model.evaluate(x_te, y_te, verbose=0, return_dict=True)
 
 
@@ -80,7 +93,8 @@ def regression_task() -> dict:
 def main() -> None:
     keras.utils.set_random_seed(0)
     for title, task in (("Binary classification (breast cancer)", binary_task),
-                        ("Multi-class classification (digits)", multiclass_task),
+                        ("Multi-class classification (digits)",
+                         lambda: multiclass_task(show=True)),
                         ("Regression (diabetes, in target units)", regression_task)):
         start = time.perf_counter()
         results = task()
