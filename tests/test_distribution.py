@@ -164,7 +164,15 @@ _SCRIPT = textwrap.dedent("""
         assert "batch_size=12" in msg and "8 devices" in msg and "divisible by 8" in msg, msg
     for a, b in zip(before, dp.get_weights()):
         np.testing.assert_array_equal(a, b)
+    for call in (dp.evaluate, lambda x, y, **kw: dp.predict(x, **kw)):
+        try:
+            call(x, y, batch_size=12, verbose=0)
+            raise AssertionError("no error for batch_size=12 on 8 devices")
+        except ValueError as e:
+            assert "batch_size=12" in str(e) and "divisible by 8" in str(e), str(e)
     dp.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    np.testing.assert_allclose(dp.evaluate(x, y, batch_size=16, verbose=0),
+                               dp.evaluate(x, y, batch_size=64, verbose=0), rtol=1e-5)
 
     # ModelParallel: the hidden kernel and its Adam slots split over "model".
     mesh = dist.DeviceMesh((2, 4), ["batch", "model"])

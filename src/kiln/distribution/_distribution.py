@@ -242,7 +242,13 @@ def initialize(job_addresses: str | None = None, num_processes: int | None = Non
         num_processes: default: KERAS_DISTRIBUTION_NUM_PROCESSES.
         process_id: this process's index; default: KERAS_DISTRIBUTION_PROCESS_ID.
 
-    Afterwards every process uses process 0's global seed, so unseeded weights start equal.
+    Call it first, before anything touches a device. Afterwards every process uses process
+    0's global seed, so unseeded weights start equal. `jax.devices()` then lists every
+    process's devices and `jax.local_devices()` this process's own; a distribution built
+    after it spans them all. For CPU devices the processes need JAX's CPU collectives: this
+    JAX uses Gloo over TCP by default, and `initialize` selects it when the
+    `jax_cpu_collectives_implementation` option is unset (None); GPUs and TPUs bring
+    their own.
 
     Example:
         >>> callable(initialize)
@@ -252,6 +258,8 @@ def initialize(job_addresses: str | None = None, num_processes: int | None = Non
     num_processes = _from_env(num_processes, "KERAS_DISTRIBUTION_NUM_PROCESSES", int)
     process_id = _from_env(process_id, "KERAS_DISTRIBUTION_PROCESS_ID", int)
     coordinator = job_addresses.split(",")[0].strip() if job_addresses else None
+    if jax.config.jax_cpu_collectives_implementation is None:
+        jax.config.update("jax_cpu_collectives_implementation", "gloo")
     jax.distributed.initialize(coordinator_address=coordinator, num_processes=num_processes,
                                process_id=process_id)
     seed = np.int32(_random._base_seed())

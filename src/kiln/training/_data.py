@@ -199,6 +199,8 @@ def to_device(data: Any, limit: float = math.inf) -> Any:
     copy more than `limit` bytes. On the CPU, large NumPy arrays are shared rather than copied
     (see SharedRows): they cost no memory and do not count against `limit`."""
     leaves, tree = jax.tree_util.tree_flatten(data)
+    if _placement.is_multi_process():  # host batches, each process feeding its own rows
+        return None
     if _placement.distribution() is not None:  # one full copy per device of the mesh
         copied = sum(np.asarray(a).nbytes for a in leaves)
         return None if copied > limit else _placement.replicate(data)
@@ -228,7 +230,7 @@ class ArrayPlan:
 
     def __init__(self, data: Any, batch_size: int, shuffle: Any, steps: int | None, seed: int):
         self.n = num_samples(data)
-        _placement.check_batch_size(batch_size)  # kiln.distribution: splits evenly
+        _placement.check_batch_size(batch_size, self.n)  # kiln.distribution: splits evenly
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.seed = seed
@@ -293,6 +295,8 @@ class ArrayPlan:
     def _call(self, kk: int, idx: np.ndarray) -> tuple[int, Any, Any]:
         if self.on_device:
             return kk, self.data, idx
+        if _placement.is_multi_process():  # kiln.distribution: this process's rows only
+            return kk, _placement.feed(self.host, idx), None
         return kk, _staged(lambda a, i=idx: np.take(a, i, axis=0, out=_fresh(
             i.shape + a.shape[1:], a.dtype)), self.host), None
 

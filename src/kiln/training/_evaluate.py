@@ -20,6 +20,7 @@ import numpy as np
 
 from .. import callbacks as callbacks_mod
 from .._types import Logs, PyTree
+from ..distribution import _placement
 from . import _checks, _data, _pipeline
 from ._loop import batches, run_calls, steps_per_call, to_float_logs
 from ._options import EvaluateOptions, PredictOptions, verbosity
@@ -124,7 +125,8 @@ def predict(model: Any, x: PyTree, options: PredictOptions) -> Any:
     k = steps_per_call(model, session, ts, plan, example, example, cbs)
     chunks = _predict_calls(session, ts, plan, k, cbs)
     outputs = jax.tree_util.tree_map(
-        lambda *parts: np.concatenate([np.asarray(p).reshape((-1,) + p.shape[2:]) for p in parts]),
+        lambda *parts: np.concatenate([_placement.to_host(p).reshape((-1,) + p.shape[2:])
+                                       for p in parts]),
         *chunks)
     cbs.on_predict_end()
     return outputs
@@ -183,4 +185,4 @@ def predict_on_batch(model: Any, x: PyTree) -> Any:
     session = get_session(model)
     ts = session.gather(fresh_metrics=True, with_optimizer=False, copy=False)
     out = session.predict_fn(ts, jax.tree_util.tree_map(lambda a: a[None], x), None)
-    return jax.tree_util.tree_map(lambda a: np.asarray(a)[0], out)
+    return jax.tree_util.tree_map(lambda a: _placement.to_host(a)[0], out)

@@ -68,7 +68,8 @@ class LoopState(NamedTuple):
 def _copy(tree: Any) -> Any:
     # Steps donate their input state; the objects must keep buffers of their own. A plain
     # device-to-device copy: no per-shape program to compile, unlike jnp.array(copy=True).
-    return jax.device_put(tree, may_alias=False)
+    # Across processes each array keeps its own sharding (kiln.distribution).
+    return _placement.copy(tree)
 
 
 def _unique_paths(variables: list[Any], model: Any) -> None:
