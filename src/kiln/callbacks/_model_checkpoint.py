@@ -16,9 +16,10 @@ def _check_filepath(filepath: str, save_weights_only: bool) -> None:
         raise ValueError("When using `save_weights_only=True` in `ModelCheckpoint`, the "
                          "filepath provided must end in `.weights.h5` (Keras weights format). "
                          f"Received: filepath={filepath}")
-    if not save_weights_only and not filepath.endswith(".keras"):
-        raise ValueError("The filepath provided must end in `.keras` (Keras model format), "
-                         f"or pass save_weights_only=True with a `.weights.h5` path. "
+    if not save_weights_only and not filepath.endswith((".keras", ".h5")):
+        raise ValueError("The filepath provided must end in `.keras` (Keras model format) or "
+                         "`.h5` (the legacy HDF5 format), or pass save_weights_only=True with "
+                         "a `.weights.h5` path. "
                          f"Received: filepath={filepath}")
 
 
@@ -43,10 +44,10 @@ class ModelCheckpoint(MonitorCallback):
         initial_value_threshold: the initial best value to beat.
 
     Example:
-        >>> ModelCheckpoint("model.h5")
+        >>> ModelCheckpoint("model.ckpt")
         Traceback (most recent call last):
         ...
-        ValueError: The filepath provided must end in `.keras` (Keras model format), or pass save_weights_only=True with a `.weights.h5` path. Received: filepath=model.h5
+        ValueError: The filepath provided must end in `.keras` (Keras model format) or `.h5` (the legacy HDF5 format), or pass save_weights_only=True with a `.weights.h5` path. Received: filepath=model.ckpt
     """
 
     def __init__(self, filepath: Any, monitor: str = "val_loss", verbose: int = 0,

@@ -17,7 +17,7 @@ Example:
     >>> [m.name for m in net.metrics]
     ['my_loss']
     >>> _ = net(np.ones((1, 2), "float32"))
-    >>> sorted(net.get_state_tree()["trainable_variables"]["net"]["dense"])
+    >>> sorted(net.get_state_tree()["trainable_variables"][net.name][net.dense.name])
     ['bias', 'kernel']
 """
 
@@ -85,6 +85,17 @@ class KerasModelAPI:
         if isinstance(value, (list, tuple)) and len(value) == 1:
             return value[0]
         return value
+
+    @property
+    def loss(self) -> Any:
+        """The `loss` given to `compile()` (None before compiling), or what was assigned."""
+        if "_assigned_loss" in self.__dict__:
+            return self.__dict__["_assigned_loss"]
+        return self._compiled.loss if self._compiled is not None else None
+
+    @loss.setter
+    def loss(self, value: Any) -> None:  # user code may keep its own `self.loss`
+        self.__dict__["_assigned_loss"] = value
 
     @property
     def metrics(self) -> list[Any]:

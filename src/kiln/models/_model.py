@@ -72,7 +72,7 @@ class Model(KerasModelAPI, Layer):
             outputs = list(outputs)
         nodes = _functional.topological_nodes(inputs, outputs)
         self._functional = (inputs, outputs, nodes)
-        self._graph_layers = _functional.graph_layers(nodes, inputs)
+        self._graph_layers = _functional.graph_layers(nodes, inputs, outputs)
         self.built = True
         self.output_shape_info = jax.tree_util.tree_map(lambda t: t.shape, outputs, is_leaf=_is_kt)
 
@@ -350,9 +350,10 @@ class Model(KerasModelAPI, Layer):
         """Writes the weights to a `.weights.h5` file (Keras 3's layout)."""
         _saving.save_weights(self, filepath, overwrite=overwrite)
 
-    def load_weights(self, filepath: Any, skip_mismatch: bool = False) -> None:
-        """Loads a `.weights.h5` (or `.keras`) file; a mismatch changes nothing."""
-        _saving.load_weights(self, filepath, skip_mismatch=skip_mismatch)
+    def load_weights(self, filepath: Any, skip_mismatch: bool = False, **kwargs: Any) -> None:
+        """Loads a `.weights.h5`, `.keras` or legacy `.h5` file (`by_name=True` for the
+        legacy one); a mismatch changes nothing."""
+        _saving.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
 
     def to_json(self, **kwargs: Any) -> str:
         """The model's config (Keras's serialized dict) as a JSON string."""
