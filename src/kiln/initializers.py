@@ -94,14 +94,16 @@ class Zeros(Initializer):
     """All zeros (the default bias initializer)."""
 
     def sample(self, key, shape, dtype=None):
-        return jnp.zeros(_s.standardize_shape(shape), _s.standardize_dtype(dtype))
+        # Built on the host: jnp.zeros compiles a program for every new shape (model builds
+        # with many BatchNormalization layers spent seconds there).
+        return jnp.asarray(np.zeros(_s.standardize_shape(shape), _s.standardize_dtype(dtype)))
 
 
 class Ones(Initializer):
     """All ones."""
 
     def sample(self, key, shape, dtype=None):
-        return jnp.ones(_s.standardize_shape(shape), _s.standardize_dtype(dtype))
+        return jnp.asarray(np.ones(_s.standardize_shape(shape), _s.standardize_dtype(dtype)))
 
 
 class Constant(Initializer):

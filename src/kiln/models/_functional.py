@@ -110,13 +110,70 @@ def _accepts(fn: Any, arg: str) -> bool:
         return False
 
 
-def graph_layers(nodes: list[Node], inputs: Any) -> list[Any]:
-    """Input layers first, then each layer once, in execution order (Keras's `model.layers`)."""
-    layers: list[Any] = [t.node.layer for t in _leaves(inputs)]
-    for node in nodes:
-        if node.layer not in layers:
-            layers.append(node.layer)
-    return layers
+def graph_layers(nodes: list[Node], inputs: Any, outputs: Any = None) -> list[Any]:
+    """Keras's `model.layers` order (hence the weights, optimizer-slot and file order).
+
+    As Keras's `map_graph`: a depth-first walk from each output (in flattened order) numbers
+    each layer at its first visit; a node's depth is its longest distance to an output, a
+    layer's the deepest of its nodes; layers come deepest first, ties by that number. Inputs
+    that no output uses come last (depth 0). Without `outputs`, the graph's sinks among
+    `nodes` (in order) stand for them.
+
+    Example:
+        >>> import kiln
+        >>> x = kiln.Input((2,), name="x")
+        >>> a = kiln.layers.Dense(2, name="a")(x)
+        >>> b = kiln.layers.Dense(2, name="b")(kiln.layers.Dense(2, name="c")(x))
+        >>> m = kiln.Model(x, kiln.layers.Add(name="add")([a, b]))
+        >>> [layer.name for layer in graph_layers(m._functional[2], [x], m.outputs)]
+        ['x', 'c', 'a', 'b', 'add']
+    """
+    roots = _leaves(outputs) if outputs is not None else _sinks(nodes)
+    post, first = _walk(roots, {id(t) for t in _leaves(inputs)})
+    in_graph = {id(n) for n in post}
+    node_depth: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    for node in reversed(post):
+        d = max(node_depth.get(id(node), 0), depth.get(id(node.layer), 0))
+        depth[id(node.layer)] = d
+        for parent in node.parents:
+            if id(parent.node) in in_graph:
+                node_depth[id(parent.node)] = max(d + 1, node_depth.get(id(parent.node), 0))
+    layers = {id(n.layer): n.layer for n in post}
+    for t in _leaves(inputs):  # inputs no output depends on
+        layer = t.node.layer if t.node is not None and not t.node.parents else None
+        if layer is not None and id(layer) not in depth:
+            layers[id(layer)], depth[id(layer)], first[id(layer)] = layer, 0, -1
+    return sorted(layers.values(), key=lambda l: (-depth[id(l)], first[id(l)]))
+
+
+def _walk(roots: list[KerasTensor], input_ids: set[int]) -> tuple[list[Node], dict[int, int]]:
+    """(nodes in depth-first post-order, {id(layer): index of its first visit})."""
+    post: list[Node] = []
+    first: dict[int, int] = {}
+    done: set[int] = set()
+
+    def visit(tensor: KerasTensor) -> None:
+        node = tensor.node
+        if node is None or id(node) in done:
+            return
+        done.add(id(node))
+        if node.parents and id(tensor) in input_ids:  # a non-Input tensor given as input
+            return
+        first.setdefault(id(node.layer), len(first))
+        for parent in node.parents:
+            visit(parent)
+        post.append(node)
+
+    for root in roots:
+        visit(root)
+    return post, first
+
+
+def _sinks(nodes: list[Node]) -> list[KerasTensor]:
+    """The node outputs no other node reads, in order (stand-ins for the model's outputs)."""
+    read = {id(t) for n in nodes for t in n.parents}
+    return [t for n in nodes for t in _leaves(n.outputs) if id(t) not in read]
 
 
 # -- Keras's functional config ------------------------------------------------------------------
@@ -259,8 +316,5 @@ def functional_from_config(cls: Any, config: dict[str, Any],
 
     inputs, outputs = io(config.pop("input_layers")), io(config.pop("output_layers"))
     config.pop("dtype", None)
-    model = cls(inputs=inputs, outputs=outputs, **config)
-    # `layers` (hence the weights order) follows the config, as in the model that wrote it.
-    order = {id(layer): i for i, layer in enumerate(rebuild.layers.values())}
-    model._graph_layers.sort(key=lambda layer: order.get(id(layer), len(order)))
-    return model
+    # `layers` (hence the weights order) comes from the rebuilt graph, as in Keras.
+    return cls(inputs=inputs, outputs=outputs, **config)
