@@ -19,11 +19,11 @@ ROOT = SRC / "kiln"
 # "ground" is every `kiln._*` module plus kiln.utils (pure helpers) and the facades
 # kiln.config / kiln.backend, which only re-export ground modules.
 RANKS: list[tuple[str, ...]] = [
-    ("ground", "utils", "datasets", "config", "backend"),
+    ("ground", "utils", "datasets", "config", "backend", "dtype_policies"),
     ("activations", "initializers", "regularizers", "constraints", "ops", "distribution",
      "random"),
     ("layers", "losses", "metrics", "optimizers"),
-    ("callbacks", "training", "saving"),
+    ("callbacks", "training", "saving", "mixed_precision"),
     ("models", "applications"),
     ("kiln",),  # kiln: the public kiln/__init__.py
 ]

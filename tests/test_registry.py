@@ -66,6 +66,7 @@ ARGS = {
         "OneHotMeanIoU": dict(num_classes=3), "MeanMetricWrapper": dict(fn=kiln.losses.mean_squared_error),
     },
     "losses": {"LossFunctionWrapper": dict(fn=kiln.losses.mean_squared_error)},
+    "optimizers": {"LossScaleOptimizer": dict(inner_optimizer=kiln.optimizers.SGD())},
     "schedules": {
         "ExponentialDecay": dict(initial_learning_rate=0.1, decay_steps=10, decay_rate=0.9),
         "InverseTimeDecay": dict(initial_learning_rate=0.1, decay_steps=10, decay_rate=0.9),

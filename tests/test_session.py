@@ -65,7 +65,7 @@ def test_shardings_on_one_device_give_the_same_results(data, kind, spe):
         model._session = Session(model, shardings=shardings)
         sessions.append(model._session)
         history = model.fit(x, y, batch_size=16, epochs=2, verbose=0,
-                            validation_data=(x[:40], y[:40])).history
+                            validation_data=(x[:64], y[:64])).history
         runs.append((history, model.evaluate(x, y, verbose=0), model.predict(x, verbose=0),
                      model.train_on_batch(x[:16], y[:16])))
     assert [s.model._session is s for s in sessions] == [True, True]  # used, not replaced

@@ -7,16 +7,19 @@ Example:
 """
 
 from . import activations as activations
+from . import applications as applications
 from . import backend as backend
 from . import callbacks as callbacks
 from . import config as config
 from . import constraints as constraints
 from . import datasets as datasets
 from . import distribution as distribution
+from . import dtype_policies as dtype_policies
 from . import initializers as initializers
 from . import layers as layers
 from . import losses as losses
 from . import metrics as metrics
+from . import mixed_precision as mixed_precision
 from . import models as models
 from . import ops as ops
 from . import optimizers as optimizers
@@ -24,6 +27,8 @@ from . import random as random
 from . import regularizers as regularizers
 from . import saving as saving
 from . import utils as utils
+from .dtype_policies import DTypePolicy as DTypePolicy
+from .dtype_policies import FloatDTypePolicy as FloatDTypePolicy
 from .layers import Input as Input
 from .layers import InputLayer as InputLayer
 from .layers import KerasTensor as KerasTensor
@@ -37,8 +42,10 @@ from .models import Sequential as Sequential
 __version__ = "0.1.0"
 
 __all__ = [
-    "Input", "InputLayer", "KerasTensor", "Layer", "Loss", "Metric", "Model", "Optimizer",
-    "Sequential", "activations", "backend", "callbacks", "config", "constraints", "datasets",
-    "distribution", "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers",
-    "random", "regularizers", "saving", "utils"
+    "DTypePolicy", "FloatDTypePolicy", "Input", "InputLayer", "KerasTensor", "Layer", "Loss",
+    "Metric", "Model", "Optimizer", "Sequential", "activations", "applications", "backend",
+    "callbacks",
+    "config", "constraints", "datasets", "distribution", "dtype_policies", "initializers",
+    "layers", "losses", "metrics", "mixed_precision", "models", "ops", "optimizers", "random",
+    "regularizers", "saving", "utils"
 ]

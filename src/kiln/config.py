@@ -12,9 +12,11 @@ from ._config import (
     set_floatx,
 )
 from ._errors import ConfigurationWarning
+from .dtype_policies import DTypePolicy, dtype_policy, set_dtype_policy
 
 __all__ = [
-    "ConfigurationWarning", "check_finite_enabled", "debug_checks_enabled",
+    "ConfigurationWarning", "DTypePolicy", "check_finite_enabled", "debug_checks_enabled",
+    "dtype_policy",
     "disable_debug_checks", "enable_debug_checks", "epsilon", "floatx", "set_check_finite",
-    "set_epsilon", "set_floatx",
+    "set_dtype_policy", "set_epsilon", "set_floatx",
 ]

@@ -8,6 +8,7 @@ graph node; a call on arrays runs `call` directly.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 from typing import Any, Iterator
@@ -16,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import _config, _scope, initializers, regularizers
+from .. import _config, _scope, dtype_policies, initializers, regularizers
 from .._naming import unique_name
 from .._variables import Variable, bind
 from ..random import SeedGenerator
@@ -38,7 +39,10 @@ class Layer:
     Args:
         name: the layer's name; a unique one (`dense`, `dense_1`, ...) is made when omitted.
         trainable: whether the optimizer updates this layer's trainable weights.
-        dtype: the dtype of the weights (floatx by default).
+        dtype: a dtype policy or its name: "float32", "mixed_float16", ... (default: the
+            global policy, `kiln.config.dtype_policy()`). Weights are created in its
+            `variable_dtype`; floating inputs and weight reads are cast to its `compute_dtype`.
+        autocast: whether to cast floating inputs and weights to the compute dtype (Keras).
         input_shape / input_dim: legacy Keras arguments giving the input shape (without the
             batch dimension) of the first layer of a Sequential model.
 
@@ -53,7 +57,7 @@ class Layer:
     """
 
     def __init__(self, *, name: str | None = None, trainable: bool = True, dtype: Any = None,
-                 activity_regularizer: Any = None, **kwargs: Any):
+                 activity_regularizer: Any = None, autocast: bool = True, **kwargs: Any):
         unknown = set(kwargs) - set(_BASE_KWARGS)
         if unknown:
             raise TypeError(
@@ -62,7 +66,8 @@ class Layer:
             )
         self.name = name or unique_name(type(self).__name__)
         self._trainable = bool(trainable)
-        self.dtype = _dtype_name(dtype)
+        self._dtype_policy = _policy(dtype)
+        self.autocast = bool(autocast)
         self.activity_regularizer = regularizers.get(activity_regularizer)
         self.built = False
         self._variables: list[Variable] = []
@@ -80,7 +85,7 @@ class Layer:
     # -- weights -----------------------------------------------------------------------------
     def add_weight(self, shape: Any = None, initializer: Any = None, dtype: Any = None,
                    trainable: bool = True, regularizer: Any = None, constraint: Any = None,
-                   name: str | None = None) -> Variable:
+                   name: str | None = None, autocast: bool = True) -> Variable:
         """Creates a weight of this layer (call it from `build`).
 
         Args:
@@ -92,12 +97,13 @@ class Layer:
             regularizer: name or callable; its penalty is added to the training loss.
             constraint: a callable applied to the weight after each optimizer update.
             name: the short name; the variable's path is "<layer scope>/<name>".
+            autocast: whether `call` reads it cast to the compute dtype under a mixed policy.
 
         Returns:
             The new `Variable`.
         """
         shape = () if shape is None else tuple(int(d) for d in shape)
-        dtype = _dtype_name(dtype) if dtype is not None else self.dtype
+        dtype = _dtype_name(dtype) if dtype is not None else self.variable_dtype
         if initializer is None:
             initializer = "glorot_uniform" if jnp.issubdtype(dtype, jnp.floating) else "zeros"
         value = initializers.get(initializer)(shape, dtype=dtype)
@@ -109,10 +115,43 @@ class Layer:
         var = Variable(value, name=name, trainable=trainable, dtype=dtype, path=path)
         var.regularizer = regularizers.get(regularizer)
         var.constraint = constraint
+        var.autocast = bool(autocast)
         self._variables.append(var)
         return var
 
     add_variable = add_weight
+
+    # -- dtype policy ----------------------------------------------------------------------------
+    @property
+    def dtype_policy(self) -> dtype_policies.DTypePolicy:
+        """The layer's `DTypePolicy` (settable with a policy or its name)."""
+        return self._dtype_policy
+
+    @dtype_policy.setter
+    def dtype_policy(self, value: Any) -> None:
+        self._dtype_policy = _policy(value)
+
+    @property
+    def dtype(self) -> str:
+        """The dtype of the layer's weights (Keras: the policy's `variable_dtype`)."""
+        return self._dtype_policy.variable_dtype
+
+    @dtype.setter
+    def dtype(self, value: Any) -> None:
+        self._dtype_policy = _policy(value)
+
+    @property
+    def variable_dtype(self) -> str:
+        return self._dtype_policy.variable_dtype
+
+    @property
+    def compute_dtype(self) -> str:
+        """The dtype floating inputs are cast to and the computations run in."""
+        return self._dtype_policy.compute_dtype
+
+    @property
+    def input_dtype(self) -> str:
+        return self._dtype_policy.compute_dtype
 
     @property
     def trainable(self) -> bool:
@@ -287,6 +326,8 @@ class Layer:
         args = jax.tree_util.tree_map(_as_array, args, is_leaf=lambda x: isinstance(x, Variable))
         training = kwargs.pop("training", None)
         mask = kwargs.pop("mask", None)
+        if self.autocast and self._convert_input_args:
+            args, kwargs = dtype_policies.cast_inputs(args, kwargs, self._dtype_policy.compute_dtype)
         scope = _scope.current()
         if scope is None:  # the outermost eager call: its scope only carries flag and losses
             with _scope.bind(training=training, pure=False) as scope:
@@ -306,7 +347,7 @@ class Layer:
             mask = _masks.lookup(scope, args[0])
         if mask is not None and _accepts(self.call, "mask"):
             kwargs["mask"] = mask
-        with _scope.name_scope(self.name):
+        with _scope.name_scope(self.name), self._autocast_weights():
             out = self.call(*args, **kwargs)
         if self.activity_regularizer is not None:
             for leaf in jax.tree_util.tree_leaves(out):
@@ -314,6 +355,18 @@ class Layer:
         if args and (mask is not None or type(self).compute_mask is not Layer.compute_mask):
             _masks.record(scope, out, self.compute_mask(args[0], mask))
         return out
+
+    def _autocast_weights(self) -> Any:
+        """Under a mixed policy, a scope in which the layer's own floating trainable weights
+        read as their compute-dtype cast (Keras's AutocastScope); else nothing."""
+        policy = self._dtype_policy
+        if not self.autocast or policy.compute_dtype == policy.variable_dtype:
+            return contextlib.nullcontext()
+        return dtype_policies.autocast_scope(self._variables, policy.compute_dtype)
+
+    # Whether __call__ casts floating inputs to the compute dtype (Keras's flag; its
+    # functional models turn it off and leave the casting to their layers).
+    _convert_input_args = True
 
     # Whether this layer passes an input mask through unchanged (Keras's flag).
     supports_masking = False
@@ -356,7 +409,8 @@ class Layer:
     # -- config ----------------------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments as a JSON-friendly dict (subclasses extend it)."""
-        return {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        return {"name": self.name, "trainable": self.trainable,
+                "dtype": self._dtype_policy.name}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "Layer":
@@ -407,6 +461,12 @@ def _marks_built(build: Any) -> Any:
 
     run._marks_built = True
     return run
+
+
+def _policy(dtype: Any) -> dtype_policies.DTypePolicy:
+    if dtype is None or isinstance(dtype, (str, dict, dtype_policies.DTypePolicy)):
+        return dtype_policies.get(dtype)
+    return dtype_policies.get(_dtype_name(dtype))
 
 
 def _dtype_name(dtype: Any) -> str:

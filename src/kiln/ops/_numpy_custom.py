@@ -252,11 +252,12 @@ def bincount(x: Any, weights: Any = None, minlength: int = 0, sparse: bool = Fal
 def histogram(x: Any, bins: int = 10, range: Any = None) -> tuple[jax.Array, jax.Array]:
     """`(counts, bin_edges)` of 1-D `x` over `bins` equal-width bins.
 
+    The counts are float32, as Keras's (and `jnp.histogram`'s).
+
     >>> histogram(jnp.array([0.0, 1.0]), bins=2)[0].tolist()
-    [1, 1]
+    [1.0, 1.0]
     """
-    counts, edges = jnp.histogram(jnp.asarray(x), bins=bins, range=range)
-    return counts.astype("int32"), edges
+    return jnp.histogram(jnp.asarray(x), bins=bins, range=range)
 
 
 def nonzero(x: Any) -> tuple[jax.Array, ...]:
@@ -334,6 +335,6 @@ def kaiser(x: int, beta: float) -> jax.Array:
 
 
 CUSTOM = (convert_to_tensor, array, cast, shape, dtype, reshape, view, clip, zeros, ones,
-          empty, full, eye, identity, tri, divide_no_nan, norm, pad, quantile, percentile,
+          empty, full, eye, identity, tri, divide_no_nan, pad, quantile, percentile,
           nanquantile, nanpercentile, bincount, histogram, nonzero, unique, get_item,
           blackman, bartlett, hamming, hanning, kaiser)

@@ -18,6 +18,7 @@ import ml_dtypes
 import numpy as np
 
 from ._numpy_custom import cast, convert_to_tensor, dtype, shape
+from ._signal import rearrange
 from ._wrap import export
 from .._variables import unwrap
 
@@ -195,6 +196,6 @@ def saturate_cast(x: Any, dtype: Any) -> jax.Array:
 
 _CUSTOM = (while_loop, vectorized_map, custom_gradient, is_tensor, convert_to_numpy,
            convert_to_tensor, cast, shape, dtype, slice, slice_update, scatter, scatter_update,
-           unstack, saturate_cast)
+           unstack, saturate_cast, rearrange)
 
 __all__ = export(globals(), _SAME_SIGNATURE, _CUSTOM, "kiln.ops.core")

@@ -15,6 +15,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from . import _image_extra
 from ._wrap import export
 
 _INTERPOLATIONS = ("bilinear", "nearest", "lanczos3", "lanczos5", "bicubic")
@@ -55,6 +56,9 @@ def resize(images: Any, size: Any, interpolation: str = "bilinear", antialias: b
            fill_mode: str = "constant", fill_value: float = 0.0,
            data_format: str | None = None) -> jax.Array:
     """`images` resized to `size = (height, width)` with Keras's interpolation names.
+
+    `pad_to_aspect_ratio` pads to the target ratio exactly (an odd extra row or column goes
+    below / right); Keras 3.15 pads `floor(n / 2)` on both sides, missing the ratio by one.
 
     >>> resize(jnp.ones((1, 2, 2, 1)), (4, 4), interpolation="nearest").shape
     (1, 4, 4, 1)
@@ -190,4 +194,4 @@ def map_coordinates(inputs: Any, coordinates: Any, order: int, fill_mode: str = 
 
 _CUSTOM = (resize, rgb_to_grayscale, pad_images, crop_images, extract_patches, map_coordinates)
 
-__all__ = export(globals(), {}, _CUSTOM, "kiln.ops.image")
+__all__ = export(globals(), {}, (*_CUSTOM, *_image_extra.CUSTOM), "kiln.ops.image")

@@ -15,6 +15,7 @@ from typing import Any, Callable
 import jax
 import jax.numpy as jnp
 
+from ._signal import istft, stft
 from ._wrap import as_float, export
 
 _SAME_SIGNATURE: dict[str, Callable] = {
@@ -192,6 +193,6 @@ def logdet(x: Any) -> jax.Array:
 
 
 _CUSTOM = (*_SEGMENTS, cdist, logdet, top_k, in_top_k, extract_sequences, fft, fft2, ifft2, rfft, irfft,
-           view_as_complex, view_as_real, logsumexp)
+           view_as_complex, view_as_real, logsumexp, stft, istft)
 
 __all__ = export(globals(), _SAME_SIGNATURE, _CUSTOM, "kiln.ops.math")

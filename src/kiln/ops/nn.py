@@ -46,7 +46,7 @@ def hard_shrink(x: Any, threshold: float = 0.5) -> jax.Array:
     >>> hard_shrink(jnp.array([0.2, 1.0])).tolist()
     [0.0, 1.0]
     """
-    x = jnp.asarray(x)
+    x = as_float(x)
     return jnp.where(jnp.abs(x) > threshold, x, 0.0).astype(x.dtype)
 
 
@@ -56,7 +56,7 @@ def soft_shrink(x: Any, threshold: float = 0.5) -> jax.Array:
     >>> soft_shrink(jnp.array([0.2, 1.0])).tolist()
     [0.0, 0.5]
     """
-    x = jnp.asarray(x)
+    x = as_float(x)
     return jnp.where(x > threshold, x - threshold,
                      jnp.where(x < -threshold, x + threshold, 0.0)).astype(x.dtype)
 

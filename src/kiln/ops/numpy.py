@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 
 from . import _numpy_custom
-from ._wrap import export, source_of
+from ._wrap import as_float, export, source_of
 
 # Keras name -> JAX function with the same positional signature and defaults.
 _SAME_SIGNATURE: dict[str, Callable] = {
@@ -40,8 +40,8 @@ _SAME_SIGNATURE: dict[str, Callable] = {
     # elementwise, one input
     "abs": jnp.abs, "absolute": jnp.abs, "negative": jnp.negative, "square": jnp.square,
     "sqrt": jnp.sqrt, "exp": jnp.exp, "expm1": jnp.expm1, "log": jnp.log, "log1p": jnp.log1p,
-    "log2": jnp.log2, "log10": jnp.log10, "sign": jnp.sign, "floor": jnp.floor,
-    "ceil": jnp.ceil, "round": jnp.round, "sin": jnp.sin, "cos": jnp.cos, "tan": jnp.tan,
+    "log2": jnp.log2, "log10": jnp.log10, "sign": jnp.sign,
+"round": jnp.round, "sin": jnp.sin, "cos": jnp.cos, "tan": jnp.tan,
     "arcsin": jnp.arcsin, "arccos": jnp.arccos, "arctan": jnp.arctan, "sinh": jnp.sinh,
     "cosh": jnp.cosh, "tanh": jnp.tanh, "arcsinh": jnp.arcsinh, "arccosh": jnp.arccosh,
     "arctanh": jnp.arctanh, "reciprocal": jnp.reciprocal, "logical_not": jnp.logical_not,
@@ -77,6 +77,17 @@ _SAME_SIGNATURE: dict[str, Callable] = {
     "logspace": jnp.logspace, "geomspace": jnp.geomspace, "meshgrid": jnp.meshgrid,
     "vander": jnp.vander, "slogdet": jnp.linalg.slogdet,
 }
+
+
+def _float_rounding(fn: Callable, name: str) -> Callable:
+    """Keras's `ops.floor` / `ops.ceil`: integers and bools give floatx, as in Keras."""
+
+    def rounding(x: Any) -> jax.Array:
+        return fn(as_float(x))
+
+    rounding.__name__ = name
+    rounding.__doc__ = f"Keras `ops.{name}(x)`: `{source_of(fn)}`, integers as floatx."
+    return rounding
 
 
 def _reduction(fn: Callable, name: str, upcast: bool = False) -> Callable:
@@ -115,5 +126,6 @@ _REDUCTIONS: tuple[Callable, ...] = tuple(
         ("nanstd", jnp.nanstd, True), ("nanmedian", jnp.nanmedian, True),
         ("nanargmax", jnp.nanargmax, False), ("nanargmin", jnp.nanargmin, False)))
 
-__all__ = export(globals(), _SAME_SIGNATURE, (*_REDUCTIONS, *_numpy_custom.CUSTOM),
+__all__ = export(globals(), _SAME_SIGNATURE, (*_REDUCTIONS, _float_rounding(jnp.floor, "floor"),
+                  _float_rounding(jnp.ceil, "ceil"), *_numpy_custom.CUSTOM),
                  "kiln.ops.numpy")

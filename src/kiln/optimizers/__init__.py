@@ -20,9 +20,10 @@ from . import schedules as schedules
 from ._base import Optimizer
 from ._extra import Adafactor, Adamax, Ftrl, Lamb, Lion
 from ._get import deserialize, get, serialize
+from ._loss_scale import LossScaleOptimizer
 from ._optimizers import SGD, Adadelta, Adagrad, Adam, AdamW, Nadam, RMSprop
 from ._state import OptState
 
 __all__ = ["Optimizer", "OptState", "SGD", "RMSprop", "Adam", "AdamW", "Adadelta", "Adagrad",
-           "Nadam", "Adamax", "Lion", "Ftrl", "Lamb", "Adafactor", "get", "serialize",
-           "deserialize", "schedules"]
+           "Nadam", "Adamax", "Lion", "Ftrl", "Lamb", "Adafactor", "LossScaleOptimizer", "get",
+           "serialize", "deserialize", "schedules"]

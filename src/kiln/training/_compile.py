@@ -134,6 +134,9 @@ def compile_model(model: Any, optimizer: Any = "rmsprop", loss: Any = None, loss
                   auto_scale_loss: bool = True) -> None:
     """Configures `model` for training; see `kiln.Model.compile`."""
     opt = optimizers_mod.get(optimizer)
+    if (auto_scale_loss and opt is not None and model.dtype_policy.name == "mixed_float16"
+            and not isinstance(opt, optimizers_mod.LossScaleOptimizer)):
+        opt = optimizers_mod.LossScaleOptimizer(opt, name="loss_scale_optimizer")
     _validate_loss_names(loss)
     _validate_metric_container(metrics, "metrics")
     _validate_metric_container(weighted_metrics, "weighted_metrics")

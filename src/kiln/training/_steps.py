@@ -114,11 +114,16 @@ class Runner:
         per_output = scope.output_losses or []
         return jnp.asarray(loss, jnp.float32), (y_pred, self._new_state(scope, state), per_output)
 
-    def scaled_loss_and_updates(self, params: Params, state: State, batch: Batch) -> tuple:
+    def scaled_loss_and_updates(self, params: Params, state: State, batch: Batch,
+                                opt_state: Any = None) -> tuple:
         """What train_step differentiates: `optimizer.scale_loss(loss)` (Keras's order; the
-        optimizer divides the gradients back), with the unscaled loss kept for the logs."""
+        optimizer divides the gradients back), with the unscaled loss kept for the logs. A
+        LossScaleOptimizer reads its current scale from the step's optimizer state."""
         loss, aux = self.loss_and_updates(params, state, batch, True, None)
-        return self.spec.optimizer.scale_loss(loss), (loss, aux)
+        opt = self.spec.optimizer
+        if getattr(opt, "scales_with_state", False):
+            return opt.scale_loss(loss, opt_state), (loss, aux)
+        return opt.scale_loss(loss), (loss, aux)
 
     # -- one step -----------------------------------------------------------------------------
     def update_metrics(self, ms: dict, batch: tuple, y_pred: Any, loss: Any,
@@ -145,7 +150,8 @@ class Runner:
         key = jax.random.wrap_key_data(ts.key)
         grad_fn = jax.value_and_grad(self.scaled_loss_and_updates, has_aux=True)
         with _scope.bind(training=True, key=key, pure=False) as step:
-            (_, (loss, (y_pred, state, per_output))), grads = grad_fn(ts.params, ts.state, batch)
+            (_, (loss, (y_pred, state, per_output))), grads = grad_fn(ts.params, ts.state, batch,
+                                                                       ts.opt_state)
         # Random layers drew fold_in(key, 1), fold_in(key, 2), ...; the next step's key is
         # fold_in(key, 0). A model that drew none keeps its key: no hashing per step.
         new_key = ts.key if not step.keys_drawn else jax.random.key_data(
