@@ -42,7 +42,7 @@ import numpy as np
 
 from ..saving import _api as _saving_api
 from ..saving import _archive, _h5_weights
-from ._callback import Callback
+from ._callback import Callback, save_due
 
 _LOOP_ATTR = "kiln_backup_loop"
 _METRICS_ATTR = "kiln_backup_metrics"
@@ -226,13 +226,7 @@ class BackupAndRestore(Callback):
 
     def _should_save_on_batch(self, batch: int) -> bool:
         """Every `save_freq` batches, counted across epochs (steps_per_execution aware)."""
-        added = batch + 1 if batch <= self._last_batch_seen else batch - self._last_batch_seen
-        self._batches_seen_since_last_saving += added
-        self._last_batch_seen = batch
-        if self._batches_seen_since_last_saving >= self.save_freq:
-            self._batches_seen_since_last_saving = 0
-            return True
-        return False
+        return save_due(self, batch)
 
     def _save_model(self) -> None:
         os.makedirs(self.backup_dir, exist_ok=True)

@@ -138,6 +138,30 @@ class Callback:
         """Called at the end of `predict`."""
 
 
+def save_due(callback: Any, batch: int) -> bool:
+    """Whether `callback.save_freq` batches have passed since its last save, counting the
+    batches of one compiled call (`batch` is the last index it ran) and across epochs (the
+    index starts over). Reads and updates `callback._last_batch_seen` (None or -1 before the
+    first batch) and `callback._batches_seen_since_last_saving`; ModelCheckpoint and
+    BackupAndRestore count the same way, as Keras's do.
+
+    Example:
+        >>> class C:
+        ...     save_freq, _last_batch_seen, _batches_seen_since_last_saving = 4, None, 0
+        >>> c = C()
+        >>> [save_due(c, b) for b in (1, 3, 1, 3)]
+        [False, True, False, True]
+    """
+    last = callback._last_batch_seen
+    added = batch + 1 if last is None or batch <= last else batch - last
+    callback._batches_seen_since_last_saving += added
+    callback._last_batch_seen = batch
+    if callback._batches_seen_since_last_saving >= callback.save_freq:
+        callback._batches_seen_since_last_saving = 0
+        return True
+    return False
+
+
 def _overrides(callback: Any, hook: str) -> bool:
     """Whether `callback.hook` is something other than the base class's empty default."""
     method = getattr(callback, hook, None)
