@@ -258,7 +258,7 @@ class MultiHeadAttention(Layer):
         layer = _Projection(bound, shape, self.use_bias, _fresh(self.kernel_initializer),
                             _fresh(self.bias_initializer), self.kernel_regularizer,
                             self.bias_regularizer, self.kernel_constraint, self.bias_constraint,
-                            activation=activation, name=name, dtype=self.dtype,
+                            activation=activation, name=name, dtype=self.dtype_policy,
                             activity_regularizer=self._projection_activity_regularizer)
         layer._maybe_build(tuple(input_shape))
         return layer

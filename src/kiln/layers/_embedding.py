@@ -78,7 +78,7 @@ class Embedding(Layer):
             inputs = inputs.astype(jnp.int32)  # Keras casts float ids to int32 too
         self._check_ids(inputs)
         # jnp.take as Keras's JAX backend: an out-of-range id inside a jitted step gives NaN.
-        return jnp.take(self.embeddings.value, inputs, axis=0).astype(self.dtype)
+        return jnp.take(self.embeddings.value, inputs, axis=0).astype(self.compute_dtype)
 
     def _check_ids(self, ids: jax.Array) -> None:
         """On concrete (eager) inputs, reject ids outside the vocabulary with a teaching error;

@@ -249,7 +249,7 @@ class RandomCrop(_RandomImageLayer):
         self.height, self.width = int(height), int(width)
 
     def call(self, inputs: jax.Array, training: bool | None = None) -> jax.Array:
-        x = inputs.astype(self.dtype)
+        x = inputs.astype(self.compute_dtype)
         axes = _hw_axes(x, self.data_format)
         h, w = x.shape[axes[0]], x.shape[axes[1]]
         if training is False:
@@ -263,14 +263,14 @@ class RandomCrop(_RandomImageLayer):
         if x.shape[axes[0]] == self.height and x.shape[axes[1]] == self.width:
             return x
         return resize_images(x, self.height, self.width,
-                             data_format=self.data_format).astype(self.dtype)
+                             data_format=self.data_format).astype(self.compute_dtype)
 
     def _center_crop(self, x: jax.Array, axes: tuple[int, int], h: int, w: int) -> jax.Array:
         dh, dw = h - self.height, w - self.width
         if dh >= 0 and dw >= 0:
             return _slice_hw(x, axes, dh // 2, self.height, dw // 2, self.width)
         return resize_images(x, self.height, self.width, crop_to_aspect_ratio=True,
-                             data_format=self.data_format).astype(self.dtype)
+                             data_format=self.data_format).astype(self.compute_dtype)
 
     def transform(self, x: jax.Array, key: jax.Array) -> jax.Array:
         axes = _hw_axes(x, self.data_format)

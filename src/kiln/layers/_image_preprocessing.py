@@ -103,7 +103,7 @@ class Resizing(Layer):
         self.data_format = _data_format("Resizing", data_format)
 
     def call(self, inputs: jax.Array) -> jax.Array:
-        return resize_images(inputs.astype(self.dtype), self.height, self.width,
+        return resize_images(inputs.astype(self.compute_dtype), self.height, self.width,
                              self.interpolation, self.crop_to_aspect_ratio,
                              self.pad_to_aspect_ratio, self.fill_value, self.antialias,
                              self.data_format)
@@ -131,7 +131,7 @@ class CenterCrop(Layer):
         self.data_format = _data_format("CenterCrop", data_format)
 
     def call(self, inputs: jax.Array) -> jax.Array:
-        x = inputs.astype(self.dtype)
+        x = inputs.astype(self.compute_dtype)
         axes = _hw_axes(x, self.data_format)
         dh, dw = x.shape[axes[0]] - self.height, x.shape[axes[1]] - self.width
         if dh >= 0 and dw >= 0:
@@ -164,7 +164,7 @@ class _RandomImageLayer(Layer):
         self.data_format = _data_format(type(self).__name__, data_format)
 
     def call(self, inputs: jax.Array, training: bool | None = None) -> jax.Array:
-        x = inputs.astype(self.dtype)
+        x = inputs.astype(self.compute_dtype)
         if training is False:  # as in Keras, a call with no training flag augments
             return x
         return self.transform(x, next_rng_key(self.seed))

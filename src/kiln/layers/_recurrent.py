@@ -155,14 +155,14 @@ class RNN(Layer):
         if hasattr(self.cell, "get_initial_state"):
             state = self.cell.get_initial_state(batch_size)
             return list(state) if isinstance(state, (list, tuple)) else [state]
-        return [jnp.zeros((batch_size, d), self.dtype) for d in self.state_size]
+        return [jnp.zeros((batch_size, d), self.compute_dtype) for d in self.state_size]
 
     def _initial_states(self, initial_state: Any, batch: int) -> list[jax.Array]:
         if initial_state is None:
             return self.get_initial_state(batch)
         nested = isinstance(initial_state, (list, tuple))
         states = list(initial_state) if nested else [initial_state]
-        states = [jnp.asarray(s, self.dtype) for s in states]
+        states = [jnp.asarray(s, self.compute_dtype) for s in states]
         expected = [(batch, d) for d in self.state_size]
         received = [tuple(s.shape) for s in states]
         if received != expected:
@@ -171,12 +171,20 @@ class RNN(Layer):
                              f"{received}.")
         return states
 
+    def _cast_params(self, params: dict) -> dict:
+        # The fused path reads the cell's weights directly (not through the cell's __call__),
+        # so it applies the autocast a mixed policy asks for itself.
+        dtype = self.compute_dtype
+        if not self.cell.autocast or dtype == self.cell.variable_dtype:
+            return params
+        return {k: None if v is None else v.astype(dtype) for k, v in params.items()}
+
     def _loop(self, sequences: jax.Array, states: list, mask: Any, training: bool | None) -> tuple:
         cell = self.cell
         if isinstance(cell, _Cell):
             dp, rec = cell.dropout_masks(sequences.shape[0], sequences.shape[-1], training)
-            return run_cell(cell.spec(), cell.params(), sequences, states, mask, dp, rec,
-                            self.go_backwards, self.zero_output_for_mask)
+            return run_cell(cell.spec(), self._cast_params(cell.params()), sequences, states,
+                            mask, dp, rec, self.go_backwards, self.zero_output_for_mask)
 
         def generic(x_t: jax.Array, states: list) -> tuple:
             out, new = cell(x_t, states, training=training)

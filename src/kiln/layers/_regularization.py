@@ -144,7 +144,7 @@ class GaussianNoise(Layer):
     def call(self, inputs: jax.Array, training: bool | None = None) -> jax.Array:
         if not training or self.stddev == 0.0:
             return inputs
-        noise = jax.random.normal(next_rng_key(self.seed), inputs.shape, self.dtype)
+        noise = jax.random.normal(next_rng_key(self.seed), inputs.shape, inputs.dtype)
         return inputs + self.stddev * noise
 
     def get_config(self) -> dict[str, Any]:
@@ -171,7 +171,7 @@ class GaussianDropout(Layer):
         if not training or self.rate == 0.0:
             return inputs
         stddev = math.sqrt(self.rate / (1.0 - self.rate))
-        noise = jax.random.normal(next_rng_key(self.seed), inputs.shape, self.dtype)
+        noise = jax.random.normal(next_rng_key(self.seed), inputs.shape, inputs.dtype)
         return inputs * (1.0 + stddev * noise)
 
     def get_config(self) -> dict[str, Any]:

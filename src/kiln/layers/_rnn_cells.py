@@ -233,7 +233,7 @@ class _Cell(Layer):
     # -- the step ----------------------------------------------------------------------------
     def get_initial_state(self, batch_size: int) -> list[jax.Array]:
         sizes = self.state_size if isinstance(self.state_size, (list, tuple)) else [self.state_size]
-        return [jnp.zeros((batch_size, d), self.dtype) for d in sizes]
+        return [jnp.zeros((batch_size, d), self.compute_dtype) for d in sizes]
 
     def dropout_masks(self, batch: int, input_dim: int, training: bool | None
                       ) -> tuple[jax.Array | None, jax.Array | None]:
@@ -245,7 +245,7 @@ class _Cell(Layer):
                 masks.append(None)
                 continue
             shape = (batch, width) if count is None else (count, batch, width)
-            masks.append(dropout_mask(next_rng_key(self.seed), rate, shape, self.dtype))
+            masks.append(dropout_mask(next_rng_key(self.seed), rate, shape, self.compute_dtype))
         return masks[0], masks[1]
 
     def spec(self) -> CellSpec:

@@ -73,7 +73,7 @@ class StackedRNNCells(Layer):
                 own = cell.get_initial_state(batch_size)
                 states += list(own) if isinstance(own, (list, tuple)) else [own]
             else:
-                states += [jnp.zeros((batch_size, d), self.dtype) for d in _sizes(cell)]
+                states += [jnp.zeros((batch_size, d), self.compute_dtype) for d in _sizes(cell)]
         return states
 
     def call(self, inputs: jax.Array, states: Any, training: bool | None = None) -> tuple:

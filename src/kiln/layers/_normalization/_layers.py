@@ -150,7 +150,7 @@ class BatchNormalization(_AffineNorm):
         out = normalize(x, mean.reshape(pshape), variance.reshape(pshape), self.epsilon,
                         self._value(self.gamma, x.dtype, pshape),
                         self._value(self.beta, x.dtype, pshape))
-        return out.astype(self.dtype)
+        return out.astype(self.compute_dtype)
 
     @staticmethod
     def _broadcast_mask(mask: jax.Array | None, x: jax.Array) -> jax.Array | None:
@@ -211,7 +211,7 @@ class LayerNormalization(_AffineNorm):
         pshape = _param_shape(x.ndim, axes, x.shape)
         out = layer_norm(x, axes, self.epsilon, self._value(self.gamma, x.dtype, pshape),
                          self._value(self.beta, x.dtype, pshape), self.rms_scaling)
-        return out.astype(self.dtype)
+        return out.astype(self.compute_dtype)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "rms_scaling": self.rms_scaling}
@@ -261,7 +261,7 @@ class GroupNormalization(_AffineNorm):
         x = inputs.astype(_compute_dtype(inputs))
         out = group_norm(x, self.groups, self.axis, self.epsilon,
                          self._value(self.gamma, x.dtype), self._value(self.beta, x.dtype))
-        return out.astype(self.dtype)
+        return out.astype(self.compute_dtype)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "groups": self.groups}

@@ -41,9 +41,9 @@ class Rescaling(Layer):
         self.offset = offset
 
     def call(self, inputs: jax.Array) -> jax.Array:
-        scale = jnp.asarray(self.scale, dtype=self.dtype)
-        offset = jnp.asarray(self.offset, dtype=self.dtype)
-        return inputs.astype(self.dtype) * scale + offset
+        scale = jnp.asarray(self.scale, dtype=self.compute_dtype)
+        offset = jnp.asarray(self.offset, dtype=self.compute_dtype)
+        return inputs.astype(self.compute_dtype) * scale + offset
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "scale": _listify(self.scale),
@@ -151,7 +151,7 @@ class Normalization(Layer):
         return jnp.reshape(self.adapt_variance.value, self._broadcast_shape).astype(self.dtype)
 
     def call(self, inputs: jax.Array) -> jax.Array:
-        x = inputs.astype(self.dtype)
+        x = inputs.astype(self.compute_dtype)
         scale = jnp.maximum(jnp.sqrt(self.variance), _config.epsilon())
         if self.invert:
             return self.mean + x * scale
