@@ -56,6 +56,8 @@ ARGS = {
         "RandomBrightness": dict(factor=0.1), "RandomContrast": dict(factor=0.1),
         "SpectralNormalization": dict(layer=L.Dense(2)), "TimeDistributed": dict(layer=L.Dense(2)),
         "Wrapper": dict(layer=L.Dense(2)),
+        **{f"ConvLSTM{d}": dict(filters=2, kernel_size=2) for d in ("1D", "2D", "3D")},
+        "GroupQueryAttention": dict(head_dim=2, num_query_heads=2, num_key_value_heads=1),
     },
     "metrics": {
         "PrecisionAtRecall": dict(recall=0.5), "RecallAtPrecision": dict(precision=0.5),

@@ -96,11 +96,15 @@ from ._recurrent import RNN as RNN
 from ._recurrent import SimpleRNN as SimpleRNN
 from ._recurrent import LSTM as LSTM
 from ._recurrent import GRU as GRU
+from ._conv_lstm import ConvLSTM1D as ConvLSTM1D
+from ._conv_lstm import ConvLSTM2D as ConvLSTM2D
+from ._conv_lstm import ConvLSTM3D as ConvLSTM3D
 from ._rnn_cells import SimpleRNNCell as SimpleRNNCell
 from ._rnn_cells import LSTMCell as LSTMCell
 from ._rnn_cells import GRUCell as GRUCell
 from ._bidirectional import Bidirectional as Bidirectional
 from ._attention import MultiHeadAttention as MultiHeadAttention
+from ._group_query_attention import GroupQueryAttention as GroupQueryAttention
 from ._dense_attention import Attention as Attention
 from ._dense_attention import AdditiveAttention as AdditiveAttention
 from ._wrappers import Identity as Identity
@@ -202,5 +206,6 @@ __all__ = [
     "RandomBrightness", "RandomContrast", "RandomInvert", "RandomRotation", "RandomZoom",
     "RandomTranslation", "RandomCrop", "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D",
     "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D", "add", "average", "concatenate", "deserialize", "dot",
-    "maximum", "minimum", "multiply", "serialize", "subtract"
+    "maximum", "minimum", "multiply", "serialize", "subtract", "ConvLSTM1D", "ConvLSTM2D",
+    "ConvLSTM3D", "GroupQueryAttention",
 ]
