@@ -119,3 +119,19 @@ def test_evaluate_names_and_values_match_keras(case):
     got = ours.evaluate(x, y, batch_size=16, sample_weight=weight, verbose=0,
                         return_dict=True)
     _assert_logs(expected, got, rtol=1e-5)
+
+
+def test_single_output_list_and_shapes_match_keras():
+    """`Model(i, [y])` returns `y` itself from call and predict; `input_shape` /
+    `output_shape` list the flattened tensors' shapes (a dict of outputs gives a list)."""
+    x = np.ones((2, 3), "float32")
+    for lib in (keras, kiln):
+        i = lib.Input((3,))
+        a, b = lib.layers.Dense(2)(i), lib.layers.Dense(4)(i)
+        single = lib.Model(i, [a])
+        assert isinstance(single.predict(x, verbose=0), np.ndarray)
+        assert not isinstance(single(x), (list, tuple))
+        assert (single.input_shape, single.output_shape) == ((None, 3), (None, 2))
+        assert lib.Model([i], a).input_shape == (None, 3)
+        assert lib.Model(i, [a, b]).output_shape == [(None, 2), (None, 4)]
+        assert lib.Model(i, {"a": a, "b": b}).output_shape == [(None, 2), (None, 4)]

@@ -75,6 +75,23 @@ class KerasModelAPI:
         """The model's output tensor(s), as given to `Model(inputs, outputs)`."""
         return self._io(1, "output")
 
+    @property
+    def input_shape(self) -> Any:
+        """The input's shape (batch dimension None), or a list of them for several inputs."""
+        return self._io_shape(0, "input")
+
+    @property
+    def output_shape(self) -> Any:
+        """The output's shape, or a list of them (in `outputs` order) for several outputs."""
+        return self._io_shape(1, "output")
+
+    def _io_shape(self, index: int, what: str) -> Any:
+        # Keras lists the shapes of the flattened tensors: a dict of outputs gives a list too.
+        self._io(index, what)
+        shapes = [tuple(t.shape) for t in jax.tree_util.tree_leaves(
+            self._functional[index], is_leaf=lambda t: hasattr(t, "shape"))]
+        return shapes[0] if len(shapes) == 1 else shapes
+
     def _io(self, index: int, what: str) -> Any:
         if self._functional is None:
             raise AttributeError(

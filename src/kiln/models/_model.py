@@ -132,7 +132,9 @@ class Model(KerasModelAPI, Layer):
             )
         model_inputs, outputs, nodes = self._functional
         values = _match_inputs(model_inputs, inputs)
-        return _functional.run_graph(nodes, model_inputs, values, outputs, training)
+        result = _functional.run_graph(nodes, model_inputs, values, outputs, training)
+        # Model(inputs, [y]) returns y itself, as Keras's functional models do.
+        return result[0] if isinstance(result, list) and len(result) == 1 else result
 
     def build(self, input_shape: Any = None) -> None:
         """Builds the weights of a subclassed model from an input shape (batch dim may be None)."""
