@@ -8,12 +8,13 @@ synthetic samples) trains:
 - without callbacks and with `BackupAndRestore(save_freq="epoch")` + `ModelCheckpoint` (a
   .keras file per epoch). Target (issue 12): best epoch <= 1.05 x without.
 
-    python benchmarks/overheads.py [--epochs 4] [--samples 60000]
+    python benchmarks/overheads.py [--epochs 4] [--samples 60000] [--case all|override|saving]
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import tempfile
 import time
@@ -69,7 +70,7 @@ def _epochs(cls: type, x: np.ndarray, y: np.ndarray, epochs: int,
 
     model.fit(x, y, batch_size=128, epochs=epochs, verbose=0,
               callbacks=[*(callbacks or []), Clock()])
-    return [b - a for a, b in zip(stamps, stamps[1:])]
+    return [b - a for a, b in itertools.pairwise(stamps)]
 
 
 def _row(label: str, base: list[float], other: list[float], what: str) -> None:
@@ -83,18 +84,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--samples", type=int, default=60_000)
+    parser.add_argument("--case", choices=("all", "override", "saving"), default="all",
+                        help="run only the train_step override or only the saving callbacks")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     x = rng.normal(size=(args.samples, 784)).astype("float32")
     y = rng.integers(0, 10, size=args.samples)
     builtin = _epochs(kiln.Model, x, y, args.epochs)
-    _row("train_step override", builtin, _epochs(GuideModel, x, y, args.epochs),
-         "override / built-in best epoch")
+    if args.case in ("all", "override"):
+        _row("train_step override", builtin, _epochs(GuideModel, x, y, args.epochs),
+             "override / built-in best epoch")
+    if args.case in ("all", "saving"):
+        _saving(builtin, x, y, args.epochs)
+
+
+def _saving(builtin: list[float], x: np.ndarray, y: np.ndarray, epochs: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         saving = [kiln.callbacks.BackupAndRestore(os.path.join(folder, "backup")),
                   kiln.callbacks.ModelCheckpoint(os.path.join(folder, "model.keras"))]
         _row("BackupAndRestore + ModelCheckpoint", builtin,
-             _epochs(kiln.Model, x, y, args.epochs, saving),
+             _epochs(kiln.Model, x, y, epochs, saving),
              "with the two callbacks / without, best epoch")
 
 

@@ -6,8 +6,12 @@ copies with `double_checkpoint=True`. kiln also stores, in attributes of the wei
 itself, where the fit was (epoch, step within it, the data order's seed, the step's PRNG key
 and the running metric state), so one file is the commit point and a resumed fit runs the
 exact remaining batches of the uninterrupted one: killed and resumed, it ends with the same
-weights. Every file is written to a temporary file and then renamed (`atomic_write`), so a
-kill mid-write leaves the previous backup intact; leftover temporary files are ignored.
+weights. Every file is written to a temporary file, fsynced and then renamed
+(`atomic_write`), so a kill or an error mid-write leaves the previous backup intact; leftover
+temporary files are ignored. The state is copied to the host at the backup point and the
+files are written in background threads while the other callbacks run; the next epoch's
+start (the batch's end, for a mid-epoch backup) and the end of `fit` wait for them and raise
+their error.
 
 Example:
     >>> import os, tempfile, numpy as np, kiln
@@ -35,13 +39,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import warnings
 from typing import Any
 
 import h5py
+import jax
 import numpy as np
 
 from ..saving import _api as _saving_api
-from ..saving import _archive, _h5_weights
+from ..saving import _archive
 from ._callback import Callback, save_due
 
 _LOOP_ATTR = "kiln_backup_loop"
@@ -79,11 +85,12 @@ def _live_state(model: Any) -> tuple[dict, Any]:
     loop, ts = getattr(session, "loop", None), getattr(session, "ts", None)
     if loop is None or ts is None:
         return {}, None
-    key = np.asarray(ts.key)
+    key, metrics = jax.device_get((ts.key, ts.metric_state))
+    key = np.asarray(key)
     point = {"epoch": int(loop.epoch), "step": int(loop.step),
              "seed": None if loop.seed is None else int(loop.seed),
              "key": key.ravel().tolist(), "key_dtype": key.dtype.str, "key_shape": list(key.shape)}
-    return point, ts.metric_state
+    return point, metrics
 
 
 def _read_point(path: str) -> dict | None:
@@ -101,10 +108,16 @@ def _read_point(path: str) -> dict | None:
     return point
 
 
+def _copier(src: str) -> Any:
+    """A `write(fileobj)` that copies `src` (read when it runs)."""
+    def write(out: Any) -> None:
+        with open(src, "rb") as f:
+            out.write(f.read())
+    return write
+
+
 def _copy_atomic(src: str, dst: str) -> None:
-    with open(src, "rb") as f:
-        data = f.read()
-    _archive.atomic_write(dst, lambda out: out.write(data))
+    _archive.atomic_write(dst, _copier(src))
 
 
 class BackupAndRestore(Callback):
@@ -157,12 +170,15 @@ class BackupAndRestore(Callback):
         self._last_batch_seen = 0
         self._current_epoch = 0
         self._resume: dict | None = None
+        # one thread for the weights file and its `.bkp`, one for the metadata and its `.bkp`
+        self._writers = (_archive.BackgroundWriter(), _archive.BackgroundWriter())
         if save_freq != "epoch":  # only then a batch hook (which makes fit run 1 step a call)
             self.on_train_batch_end = self._on_train_batch_end
 
     # -- restore --------------------------------------------------------------------------------
     def on_train_begin(self, logs: dict | None = None) -> None:
         self._resume = None
+        self._settle()
         self._remove_temporaries()
         try:
             self._load_model()
@@ -179,6 +195,17 @@ class BackupAndRestore(Callback):
         (None when there was no backup). `fit` asks its callbacks for this after
         `on_train_begin`."""
         return self._resume
+
+    def _settle(self) -> None:
+        """Waits for this folder's writes in flight (from this or another callback object);
+        the failure of one from a fit that ended on another error is only warned about."""
+        _archive.wait_for(self._weights_path, self._training_metadata_path,
+                          self._prev_weights_path, self._prev_training_metadata_path)
+        try:
+            self._wait()
+        except Exception as e:  # noqa: BLE001 (any write error, reported as a warning)
+            warnings.warn(f"The last backup write of a previous fit failed ({e!r}); the backup "
+                          "before it is used.", stacklevel=3)
 
     def _remove_temporaries(self) -> None:
         """Half-written files of an interrupted save: never read, removed."""
@@ -220,38 +247,45 @@ class BackupAndRestore(Callback):
         if self.save_freq == "epoch":
             self._save_model()
 
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._wait()  # the last epoch's backup is committed before this epoch starts
+
     def _on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         if self._should_save_on_batch(batch):
             self._save_model()
+            self._wait()  # a mid-epoch backup is committed when its batch ends
+
+    def _wait(self) -> None:
+        """Joins both writers, then raises the first one's error, if any."""
+        try:
+            self._writers[0].wait()
+        finally:
+            self._writers[1].wait()
 
     def _should_save_on_batch(self, batch: int) -> bool:
         """Every `save_freq` batches, counted across epochs (steps_per_execution aware)."""
         return save_due(self, batch)
 
     def _save_model(self) -> None:
+        self._wait()  # the previous backup is complete (or its error raised) first
         os.makedirs(self.backup_dir, exist_ok=True)
-        if self.double_checkpoint:
-            for src, dst in ((self._weights_path, self._prev_weights_path),
-                             (self._training_metadata_path, self._prev_training_metadata_path)):
-                if os.path.exists(src):
-                    _copy_atomic(src, dst)
         model = self.model  # writes the live training state into the model first
         point, metrics = _live_state(model)
         if not point:
             point = {"epoch": self._current_epoch, "step": 0, "seed": None}
-
-        def write(f: Any) -> None:
-            _h5_weights.save_weights_file(model, f)
-            f.seek(0)
-            with h5py.File(f, "r+") as h5:
-                h5.attrs[_LOOP_ATTR] = json.dumps(point)
-                if metrics is not None:
-                    h5.attrs[_METRICS_ATTR] = json.dumps(_encode_tree(metrics))
-
-        _archive.atomic_write(self._weights_path, write)  # the commit point
-        meta = json.dumps({"epoch": point["epoch"], "batch": self._last_batch_seen})
-        _archive.atomic_write(self._training_metadata_path, lambda f: f.write(meta.encode()))
+        attrs = {_LOOP_ATTR: json.dumps(point)}
+        if metrics is not None:
+            attrs[_METRICS_ATTR] = json.dumps(_encode_tree(metrics))
+        meta = json.dumps({"epoch": point["epoch"], "batch": self._last_batch_seen}).encode()
+        pairs = ((self._weights_path, self._prev_weights_path,
+                  _saving_api.weights_writer(model, attrs)),  # the commit point
+                 (self._training_metadata_path, self._prev_training_metadata_path,
+                  lambda f: f.write(meta)))
+        for writer, (path, prev, write) in zip(self._writers, pairs, strict=True):
+            keep = self.double_checkpoint and os.path.exists(path)
+            writer.submit([(prev, _copier(path))] * keep + [(path, write)])
 
     def on_train_end(self, logs: dict | None = None) -> None:
+        self._wait()
         if self.delete_checkpoint and os.path.exists(self.backup_dir):
             shutil.rmtree(self.backup_dir)

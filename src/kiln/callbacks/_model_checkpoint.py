@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from ..saving import _api as _saving_api
+from ..saving import _archive
 from ._callback import save_due
 from ._monitor import MonitorCallback
 
@@ -24,6 +26,14 @@ def _check_filepath(filepath: str, save_weights_only: bool) -> None:
                          f"Received: filepath={filepath}")
 
 
+def _kiln_method(model: Any, name: str) -> bool:
+    """Whether `model.<name>` is kiln's own `Model` method (not overridden), whose file the
+    background writer can produce; any other `save` / `save_weights` is called as it is."""
+    fn = getattr(type(model), name, None)
+    return (name not in vars(model) and getattr(fn, "__module__", None) == "kiln.models._model"
+            and getattr(fn, "__qualname__", None) == f"Model.{name}")
+
+
 class ModelCheckpoint(MonitorCallback):
     """Saves with `model.save(path)` (or `model.save_weights(path)`) every epoch or every
     `save_freq` batches, optionally only when `monitor` improves (Keras's arguments).
@@ -32,6 +42,14 @@ class ModelCheckpoint(MonitorCallback):
     `{batch}` (1-based, with an integer save_freq) and any log key such as `{val_loss:.2f}`.
     NaN is never an improvement. With save_freq="epoch" the callback has no batch hook, so
     the fused training loop keeps running many steps per compiled call.
+
+    A `.keras` or `.weights.h5` save at an epoch's end copies the weights (and optimizer
+    state) to the host at once, then writes the file atomically (temporary file, fsync,
+    rename) in a background thread while the other callbacks run; the next epoch's start (and
+    the end of `fit`) waits for it and raises its error (e.g. a full disk) from `fit`. A
+    failed write leaves the previous file as it was. kiln's loaders wait for a write in
+    flight; until the next epoch starts, reading the file by other means may still give the
+    previous one.
 
     Args:
         filepath: where to save; must end in `.keras`, or `.weights.h5` with
@@ -64,6 +82,7 @@ class ModelCheckpoint(MonitorCallback):
         self._batches_seen_since_last_saving = 0
         self._last_batch_seen: int | None = None
         self._current_epoch = 0
+        self._writer = _archive.BackgroundWriter()
         if save_freq != "epoch" and (not isinstance(save_freq, int) or isinstance(save_freq, bool)):
             raise ValueError(f"Unrecognized save_freq: {save_freq!r}. Expected save_freq are "
                              "'epoch' or integer values (a number of batches).")
@@ -74,8 +93,20 @@ class ModelCheckpoint(MonitorCallback):
     def _on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         if self._should_save_on_batch(batch):
             self._save_model(self._current_epoch, batch, logs)
+            self._writer.wait()  # a mid-epoch save is complete when its batch ends
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        try:
+            self._writer.wait()
+        except Exception as e:  # noqa: BLE001 (from a fit that ended on another error)
+            warnings.warn(f"The last checkpoint write of a previous fit failed ({e!r}); the "
+                          "file before it was kept.", stacklevel=2)
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        self._writer.wait()  # the last save is on disk (or its error raised) when fit returns
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._writer.wait()  # the last epoch's file is on disk before this epoch starts
         self._current_epoch = epoch
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
@@ -115,19 +146,30 @@ class ModelCheckpoint(MonitorCallback):
         logs = logs or {}
         filepath = self._file_path(epoch, batch, logs)
         if os.path.isdir(filepath):
-            raise IOError("Please specify a non-directory filepath for ModelCheckpoint. "
+            raise OSError("Please specify a non-directory filepath for ModelCheckpoint. "
                           f"Filepath used is an existing directory: {filepath}")
         if not self._should_save(epoch, logs, filepath):
             return
         dirname = os.path.dirname(filepath)
         if dirname:
             os.makedirs(dirname, exist_ok=True)
-        if self.save_weights_only:
-            self.model.save_weights(filepath, overwrite=True)
-        else:
-            self.model.save(filepath, overwrite=True)
+        self._write(filepath)
         if self.verbose > 0:
             print(f"\nEpoch {epoch + 1}: finished saving model to {filepath}")
+
+    def _write(self, filepath: str) -> None:
+        """Host copies now, the file write in the background (legacy `.h5`: in place)."""
+        model = self.model
+        if self.save_weights_only and _kiln_method(model, "save_weights"):
+            self._writer.submit([(filepath, _saving_api.weights_writer(model))])
+        elif filepath.endswith(".keras") and _kiln_method(model, "save"):
+            self._writer.submit([(filepath, _saving_api.archive_writer(model))])
+        else:
+            self._writer.wait()
+            if self.save_weights_only:
+                model.save_weights(filepath, overwrite=True)
+            else:
+                model.save(filepath, overwrite=True)
 
     def _file_path(self, epoch: int, batch: int | None, logs: dict) -> str:
         fields = dict(logs)

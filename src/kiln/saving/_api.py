@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import os
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import h5py
@@ -24,7 +25,8 @@ from . import _archive, _h5_weights, _legacy_h5, _legacy_h5_write
 
 _H5 = (".h5", ".hdf5")
 
-__all__ = ["load_model", "load_weights", "save_model", "save_weights"]
+__all__ = ["archive_writer", "load_model", "load_weights", "save_model", "save_weights",
+           "weights_writer"]
 
 
 def _check_overwrite(filepath: str, overwrite: bool) -> None:
@@ -37,6 +39,36 @@ def _weights_bytes(model: Any) -> bytes:
     buf = io.BytesIO()
     _h5_weights.save_weights_file(model, buf)
     return buf.getvalue()
+
+
+def _model_config(model: Any) -> dict:
+    """`config.json`: the model's config with its `compile_config`."""
+    config = _serialization.serialize(model)
+    cc = compile_config(model)
+    if cc is not None:
+        config["compile_config"] = cc
+    return config
+
+
+def archive_writer(model: Any) -> Callable[[Any], None]:
+    """What saving `model` as a `.keras` archive needs, taken now (config, compile config,
+    host copies of the weights and optimizer state), as a `write(fileobj)` function that no
+    longer touches the model: call it later, in another thread if need be."""
+    config = _model_config(model)
+    groups, metadata = _h5_weights.snapshot(model), _archive.archive_metadata()
+
+    def write(fileobj: Any) -> None:
+        buf = io.BytesIO()
+        _h5_weights.write_snapshot(groups, buf)
+        _archive.write_archive(fileobj, config, buf.getvalue(), metadata)
+
+    return write
+
+
+def weights_writer(model: Any, attrs: dict | None = None) -> Callable[[Any], None]:
+    """As `archive_writer`, for a `.weights.h5` file (with extra root `attrs`)."""
+    groups = _h5_weights.snapshot(model)
+    return lambda fileobj: _h5_weights.write_snapshot(groups, fileobj, attrs)
 
 
 def compile_config(model: Any) -> dict | None:
@@ -76,19 +108,16 @@ def save_model(model: Any, filepath: Any, overwrite: bool = True, zipped: Any = 
                          "'.keras' archives (or legacy '.h5' files). Use a path ending in "
                          "'.keras' (or save_weights with '.weights.h5').")
     _check_overwrite(filepath, overwrite)
-    config = _serialization.serialize(model)
-    cc = compile_config(model)
-    if legacy:
-        warnings.warn("You are saving your model as an HDF5 file via `model.save()`. This file "
-                      "format is considered legacy. We recommend the native Keras format, "
-                      "e.g. `model.save('my_model.keras')`.", UserWarning, stacklevel=2)
-        _legacy_h5_write.save_legacy_model(model, filepath, config,
-                                           cc if include_optimizer else None)
+    if not legacy:
+        config = _model_config(model)
+        weights = _weights_bytes(model)
+        _archive.atomic_write(filepath, lambda f: _archive.write_archive(f, config, weights))
         return
-    if cc is not None:
-        config["compile_config"] = cc
-    weights = _weights_bytes(model)
-    _archive.atomic_write(filepath, lambda f: _archive.write_archive(f, config, weights))
+    warnings.warn("You are saving your model as an HDF5 file via `model.save()`. This file "
+                  "format is considered legacy. We recommend the native Keras format, "
+                  "e.g. `model.save('my_model.keras')`.", UserWarning, stacklevel=2)
+    cc = compile_config(model) if include_optimizer else None
+    _legacy_h5_write.save_legacy_model(model, filepath, _serialization.serialize(model), cc)
 
 
 def _revive(value: Any, kind: str) -> Any:
@@ -179,7 +208,7 @@ def save_weights(model: Any, filepath: Any, overwrite: bool = True) -> None:
         raise ValueError(f"Invalid filepath {filepath!r}: weights files must end in "
                          "'.weights.h5'.")
     _check_overwrite(filepath, overwrite)
-    _archive.atomic_write(filepath, lambda f: _h5_weights.save_weights_file(model, f))
+    _archive.atomic_write(filepath, weights_writer(model))
 
 
 def load_weights(model: Any, filepath: Any, skip_mismatch: bool = False,
@@ -204,6 +233,7 @@ def load_weights(model: Any, filepath: Any, skip_mismatch: bool = False,
                                        "by_name" if by_name else "auto")
         return
     else:
+        _archive.wait_for(filepath)
         with open(filepath, "rb") as f:
             data = f.read()
     if by_name is not None:

@@ -1,4 +1,5 @@
-"""The `.keras` zip (`config.json`, `metadata.json`, `model.weights.h5`) and atomic writes.
+"""The `.keras` zip (`config.json`, `metadata.json`, `model.weights.h5`) and atomic writes,
+run in place or in a background thread (`BackgroundWriter`).
 
 Example:
     >>> import os, tempfile
@@ -15,22 +16,38 @@ import io
 import json
 import os
 import tempfile
+import threading
 import zipfile
 import zlib
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import _safety
 
-__all__ = ["KERAS_VERSION", "atomic_write", "read_archive", "write_archive"]
+__all__ = ["KERAS_VERSION", "BackgroundWriter", "atomic_write", "read_archive", "wait_for",
+           "write_archive"]
 
 KERAS_VERSION = "3.15.1"  # the Keras release whose format kiln writes
 _MEMBERS = ("config.json", "metadata.json", "model.weights.h5")
+_pending: dict[str, threading.Thread] = {}  # absolute path -> the thread writing it
+_pending_lock = threading.Lock()
+
+
+def wait_for(*filepaths: str) -> None:
+    """Blocks until no background write of any of `filepaths` is in flight (its error, if
+    any, goes to the writer that started it)."""
+    for path in filepaths:
+        with _pending_lock:
+            thread = _pending.get(os.path.abspath(path))
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
 
 
 def atomic_write(filepath: str, write: Callable[[Any], Any]) -> None:
     """Calls `write(fileobj)` on a temporary file next to `filepath`, then fsyncs and
     `os.replace`s it over `filepath`; on any error the old file is intact and no temp is
     left. A folder that cannot be written raises PermissionError naming it."""
+    wait_for(filepath)  # a background write of the same file lands first, not after
     folder = os.path.dirname(os.path.abspath(filepath))
     try:
         fd, tmp = tempfile.mkstemp(prefix=".kiln-", suffix=".tmp", dir=folder)
@@ -49,19 +66,78 @@ def atomic_write(filepath: str, write: Callable[[Any], Any]) -> None:
         raise
 
 
-def write_archive(fileobj: Any, config: dict, weights: bytes) -> None:
-    """Writes the three members of a `.keras` archive to an open binary file."""
-    metadata = {"keras_version": KERAS_VERSION,
-                "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}
-    with zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+class BackgroundWriter:
+    """Runs `atomic_write`s in one background thread, one batch of files at a time: `submit`
+    first waits for the previous batch and re-raises its error, `wait` does the same. What
+    the write functions capture must already be host data (take copies before `submit`).
+
+    Example:
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "a.txt")
+        >>> writer = BackgroundWriter()
+        >>> writer.submit([(path, lambda f: f.write(b"hi"))])
+        >>> writer.wait()
+        >>> open(path, "rb").read()
+        b'hi'
+    """
+
+    def __init__(self) -> None:
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def submit(self, jobs: list[tuple[str, Callable[[Any], Any]]]) -> None:
+        """Writes each `(filepath, write)` in order, in the background; stops at an error."""
+        self.wait()
+        thread = threading.Thread(target=self._run, args=(jobs,), name="kiln-checkpoint-writer")
+        with _pending_lock:
+            for path, _ in jobs:
+                _pending[os.path.abspath(path)] = thread
+        self._thread = thread
+        thread.start()
+
+    def _run(self, jobs: list[tuple[str, Callable[[Any], Any]]]) -> None:
+        try:
+            for path, write in jobs:
+                atomic_write(path, write)
+        except BaseException as e:  # noqa: BLE001 (re-raised in the training thread by wait)
+            self._error = e
+        finally:
+            with _pending_lock:
+                for path, _ in jobs:
+                    if _pending.get(os.path.abspath(path)) is threading.current_thread():
+                        del _pending[os.path.abspath(path)]
+
+    def wait(self) -> None:
+        """Joins the write in flight, if any, and re-raises its error."""
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        error, self._error = self._error, None
+        if error is not None:
+            raise error
+
+
+def write_archive(fileobj: Any, config: dict, weights: bytes,
+                  metadata: dict | None = None) -> None:
+    """Writes the three members of a `.keras` archive to an open binary file, uncompressed
+    (as Keras: deflating the weights costs far more than it saves)."""
+    metadata = metadata or archive_metadata()
+    with zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_STORED) as zf:
         zf.writestr("metadata.json", json.dumps(metadata))
         zf.writestr("config.json", json.dumps(config))
         zf.writestr("model.weights.h5", weights)
 
 
+def archive_metadata() -> dict:
+    """`metadata.json` for an archive saved now."""
+    return {"keras_version": KERAS_VERSION,
+            "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}
+
+
 def read_archive(filepath: str) -> tuple[dict, bytes]:
     """`(config, weights bytes)` of a `.keras` archive, read in memory after the checks of
     `_safety.check_zip`. Raises ValueError for anything that is not a valid archive."""
+    wait_for(filepath)
     size = os.path.getsize(filepath)
     try:
         with zipfile.ZipFile(filepath, "r") as zf:
@@ -77,7 +153,7 @@ def read_archive(filepath: str) -> tuple[dict, bytes]:
         raise ValueError(f"Cannot read {filepath!r} as a .keras archive ({type(e).__name__}: "
                          f"{e}). Is it a complete file saved by kiln or Keras 3?") from e
     if not isinstance(config, dict):
-        raise ValueError(f"{filepath!r}: config.json holds {type(config).__name__}, "
+        raise ValueError(f"{filepath!r}: config.json holds {type(config).__name__}, "  # noqa: TRY004
                          "expected a dict.")
     return config, weights
 

@@ -14,21 +14,37 @@ Example:
 
 from __future__ import annotations
 
+import io
+import itertools
 import re
+import threading
 import warnings
 from typing import Any
 
 import h5py
+import jax
 import numpy as np
 
 from ..layers._layer import Layer
 from ..optimizers._state import build_order
 from . import _safety
 
-__all__ = ["load_weights_file", "save_weights_file", "variable_paths", "walk"]
+__all__ = [
+    "load_weights_file",
+    "save_weights_file",
+    "snapshot",
+    "snapshot_bytes",
+    "variable_paths",
+    "walk",
+    "write_snapshot",
+]
 
 _SKIP = {"_inbound_nodes", "_parent", "_graph_layers", "_layers", "_input_layer", "optimizer",
          "_compiled", "_session", "history"}
+_templates: dict[tuple, tuple[bytes, list | None]] = {}  # layout -> (file bytes, data offsets)
+_MAX_TEMPLATE_BYTES = 1 << 28  # all kept files together; a bigger one is rebuilt each save
+_templates_lock = threading.Lock()
+_image_names = itertools.count()
 # kiln attribute -> the (public) attribute name under which Keras writes the sub-layer.
 _ALIASES = {"_query_dense": "query_dense", "_key_dense": "key_dense",
             "_value_dense": "value_dense", "_output_dense": "output_dense"}
@@ -45,9 +61,9 @@ def _name_key(name: str) -> str:
 
 def _children(layer: Layer) -> list[tuple[str, Any]]:
     out: list[tuple[str, Any]] = []
-    if hasattr(layer, "_graph_layers") or hasattr(layer, "_layers"):
-        if getattr(layer, "_functional", None) is not None or hasattr(layer, "_layers"):
-            out.append(("layers", list(layer.layers)))
+    if hasattr(layer, "_layers") or (hasattr(layer, "_graph_layers")
+                                      and getattr(layer, "_functional", None) is not None):
+        out.append(("layers", list(layer.layers)))
     attrs = [(_ALIASES.get(k, k), v) for k, v in vars(layer).items() if k not in _SKIP]
     for name, value in sorted(attrs, key=lambda kv: _name_key(kv[0])):
         if isinstance(value, Layer):
@@ -93,23 +109,91 @@ def variable_paths(model: Layer) -> dict[str, Any]:
     return out
 
 
+def snapshot(model: Layer) -> list[tuple[str, str, list[np.ndarray]]]:
+    """Host copies of `model`'s (and its built optimizer's) variables, taken now in one
+    `jax.device_get`: `(group path, name attribute, [array, ...])` per group, in file order."""
+    groups, values = [], []
+    for path, layer in walk(model):
+        own = [v.value for v in _own(layer)]
+        groups.append((f"{path}/vars" if path else "vars", layer.name, len(own)))
+        values += own
+    opt = getattr(model, "optimizer", None)
+    if opt is not None and getattr(opt, "built", False):
+        _keras_order(model, opt)
+        own = list(opt.variables)
+        groups.append(("optimizer/vars", opt.name, len(own)))
+        values += own
+    host = iter(jax.device_get(values))
+    return [(path, name, [np.asarray(next(host)) for _ in range(n)]) for path, name, n in groups]
+
+
+def write_snapshot(groups: list[tuple[str, str, list[np.ndarray]]], fileobj: Any,
+                   attrs: dict | None = None) -> None:
+    """Writes what `snapshot` returned (plus root `attrs`) to an open binary file."""
+    fileobj.write(snapshot_bytes(groups, attrs))
+
+
+def _layout_key(groups: list[tuple[str, str, list[np.ndarray]]]) -> tuple:
+    return tuple((path, name, tuple((a.shape, str(a.dtype), a.dtype.str) for a in arrays))
+                 for path, name, arrays in groups)
+
+
+def _build(groups: list[tuple[str, str, list[np.ndarray]]]) -> tuple[bytes, list | None]:
+    """The file's bytes, and the byte offset of each array's data in them (None when some
+    array is not stored raw and contiguous, so the bytes cannot be patched in place)."""
+    offsets: list | None = []
+    name = f"kiln-weights-{next(_image_names)}.h5"  # in memory only: nothing is written there
+    with h5py.File(name, "w", driver="core", backing_store=False) as f:
+        for path, name, arrays in groups:
+            group = f.require_group(path)
+            group.attrs["name"] = name
+            for i, array in enumerate(arrays):
+                ds = group.create_dataset(str(i), data=array)
+                raw = array.dtype.kind in "biuf" and array.dtype.isnative and ds.dtype == array.dtype
+                offset = ds.id.get_offset() if array.size else -1
+                if offsets is not None and raw and offset is not None:
+                    offsets.append(offset)
+                else:
+                    offsets = None
+        f.flush()
+        return f.id.get_file_image(), offsets
+
+
+def snapshot_bytes(groups: list[tuple[str, str, list[np.ndarray]]],
+                   attrs: dict | None = None) -> bytes:
+    """The weights file of `snapshot`'s groups (plus root `attrs`), as bytes. The layout of
+    a model's file does not change from one save to the next, so the first file of a layout
+    is kept and later ones only copy the new array bytes into it."""
+    key = _layout_key(groups)
+    with _templates_lock:  # saves run in background threads
+        image, offsets = _templates.get(key) or (None, None)
+    if image is None or offsets is None:
+        image, offsets = _build(groups)
+        with _templates_lock:
+            if sum(len(t[0]) for t in _templates.values()) + len(image) > _MAX_TEMPLATE_BYTES:
+                _templates.clear()
+            if len(image) <= _MAX_TEMPLATE_BYTES:
+                _templates[key] = (image, offsets)
+    else:
+        buf = bytearray(image)
+        arrays = [a for _, _, group in groups for a in group]
+        for offset, array in zip(offsets, arrays, strict=True):
+            if offset >= 0:
+                data = np.ascontiguousarray(array).tobytes()
+                buf[offset:offset + len(data)] = data
+        image = bytes(buf)
+    if not attrs:
+        return image
+    out = io.BytesIO(image)
+    with h5py.File(out, "r+") as f:
+        for name, value in attrs.items():
+            f.attrs[name] = value
+    return out.getvalue()
+
+
 def save_weights_file(model: Layer, fileobj: Any) -> None:
     """Writes `model`'s (and its built optimizer's) variables to an open binary file."""
-    with h5py.File(fileobj, "w") as f:
-        for path, layer in walk(model):
-            group = f.require_group(f"{path}/vars" if path else "vars")
-            group.attrs["name"] = layer.name
-            for i, var in enumerate(_own(layer)):
-                group.create_dataset(str(i), data=np.asarray(var.value))
-        opt = getattr(model, "optimizer", None)
-        if opt is not None and getattr(opt, "built", False):
-            group = f.require_group("optimizer/vars")
-            group.attrs["name"] = opt.name
-            store: dict = {}
-            _keras_order(model, opt)
-            opt.save_own_variables(store)
-            for key, value in store.items():
-                group.create_dataset(key, data=value)
+    write_snapshot(snapshot(model), fileobj)
 
 
 def load_weights_file(model: Layer, fileobj: Any, size: int, skip_mismatch: bool = False,
