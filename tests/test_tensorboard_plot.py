@@ -121,12 +121,27 @@ def test_update_freq_epoch_reads_no_batch_logs_and_int_freq_skips(fitted, tmp_pa
     assert not os.path.exists(tmp_path / "a")  # writers are created on first use, as Keras
 
 
-@pytest.mark.parametrize("option", [{"profile_batch": 2}, {"embeddings_freq": 1},
+@pytest.mark.parametrize("option", [{"embeddings_freq": 1},
                                     {"embeddings_metadata": "meta.tsv"},
                                     {"write_images": True}])
 def test_unsupported_options_warn(option, tmp_path):
     with pytest.warns(UserWarning, match="kiln does not"):
         kiln.callbacks.TensorBoard(tmp_path, **option)
+
+
+def test_profile_batch_traces_with_jax_profiler(fitted, tmp_path):
+    model = fitted[0]
+    x = np.ones((12, 4), "float32")
+    cb = kiln.callbacks.TensorBoard(tmp_path, profile_batch="2,3", write_graph=False)
+    assert (cb._start_batch, cb._stop_batch) == (2, 3)
+    model.fit(x, x, batch_size=4, epochs=1, verbose=0, callbacks=[cb])
+    assert not cb._is_tracing
+    traces = [f for _, _, files in os.walk(tmp_path / "train" / "plugins" / "profile")
+              for f in files if f.endswith(".xplane.pb")]
+    assert len(traces) == 1
+    for bad in (-1, (3, 2), "a,b", (1, 2, 3)):
+        with pytest.raises(ValueError, match="profile_batch"):
+            kiln.callbacks.TensorBoard(tmp_path, profile_batch=bad)
 
 
 def test_bad_update_freq_and_missing_tensorboard(monkeypatch, tmp_path):

@@ -16,6 +16,7 @@ import types
 import warnings
 from typing import Any
 
+import jax
 import numpy as np
 
 from ._callback import Callback
@@ -58,6 +59,26 @@ def _check_update_freq(update_freq: Any) -> int | str:
                      f"int (log every that many batches). Received: update_freq={update_freq!r}.")
 
 
+def _profile_range(profile_batch: Any) -> tuple[int, int]:
+    """`(start, stop)` of Keras's `profile_batch` (an int, "start,stop" or a pair); (0, 0)
+    when off."""
+    value = profile_batch
+    try:
+        if isinstance(value, str):
+            value = [int(v) for v in value.split(",")]
+        if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+            start = stop = int(value)
+        else:
+            start, stop = (int(v) for v in value)
+    except (TypeError, ValueError):
+        start, stop = -1, -1
+    if start < 0 or stop < start:
+        raise ValueError("profile_batch must be a non-negative integer or a pair of them "
+                         "(start, stop) with start <= stop, e.g. 5 or (10, 20); received "
+                         f"profile_batch={profile_batch!r}.")
+    return start, stop
+
+
 class TensorBoard(Callback):
     """Writes TensorBoard logs: epoch (and optionally batch) scalars and weight histograms.
 
@@ -70,8 +91,12 @@ class TensorBoard(Callback):
     `<weight.path>/histogram` every `histogram_freq` epochs. `write_graph` writes the
     model's config (the conceptual graph, tag `keras`), as Keras does on the JAX backend.
 
+    `profile_batch` traces the batches from `start` to `stop` (counted from 1 over the whole
+    `fit`) with `jax.profiler` into `log_dir/train/plugins/profile/` (TensorBoard's profile
+    plugin reads it). Keras on JAX ignores it below Python 3.12; kiln traces on any version.
+
     Needs the `tensorboard` package: `pip install "kiln[tensorboard]"`. Not supported (a
-    warning says so): `write_images`, `profile_batch` and the embeddings projector.
+    warning says so): `write_images` and the embeddings projector.
 
     Args:
         log_dir: the directory the `train/` and `validation/` event files go to.
@@ -81,7 +106,7 @@ class TensorBoard(Callback):
         write_steps_per_second: also write `epoch_steps_per_second` (and
             `batch_steps_per_second` with an int `update_freq`).
         update_freq: "epoch", "batch" (every batch) or an int N (every N batches).
-        profile_batch: not supported by kiln (warns when not 0).
+        profile_batch: 0 (off), a batch number, or `(start, stop)` (also "start,stop").
         embeddings_freq: not supported by kiln (warns when not 0).
         embeddings_metadata: not supported by kiln (warns when given).
 
@@ -109,27 +134,25 @@ class TensorBoard(Callback):
         self.update_freq = _check_update_freq(update_freq)
         self.embeddings_freq = embeddings_freq
         self.embeddings_metadata = embeddings_metadata
-        self._warn_unsupported_options(write_images, profile_batch, embeddings_freq,
-                                       embeddings_metadata)
+        self._warn_unsupported_options(write_images, embeddings_freq, embeddings_metadata)
+        self._start_batch, self._stop_batch = _profile_range(profile_batch)
+        self._is_tracing = False
         self._writers: dict[str, Any] = {}
         self._global_train_batch = 0
         self._batch_start_time = 0.0
         self._epoch_start_time = 0.0
         self._epoch_start_iterations = 0
-        if self.update_freq != "epoch":
+        if self.update_freq != "epoch" or self._stop_batch:
             # Only then does this callback read per-batch logs; the loop keeps batches
             # on the device for callbacks that do not override the batch hooks.
             self.on_train_batch_begin = self._train_batch_begin
             self.on_train_batch_end = self._train_batch_end
 
     @staticmethod
-    def _warn_unsupported_options(write_images: Any, profile_batch: Any,
-                                  embeddings_freq: Any, embeddings_metadata: Any) -> None:
+    def _warn_unsupported_options(write_images: Any, embeddings_freq: Any,
+                                  embeddings_metadata: Any) -> None:
         if write_images:
             _warn_unsupported("write_images", write_images, "write weights as images")
-        if profile_batch:
-            _warn_unsupported("profile_batch", profile_batch,
-                              "profile batches (use jax.profiler directly)")
         if embeddings_freq:
             _warn_unsupported("embeddings_freq", embeddings_freq,
                               "write the embeddings projector's config")
@@ -192,7 +215,15 @@ class TensorBoard(Callback):
         self._global_train_batch = 0
 
     def on_train_end(self, logs: dict | None = None) -> None:
+        self._trace(False)
         self._close_writers()
+
+    def _trace(self, on: bool) -> None:
+        if on and not self._is_tracing:
+            jax.profiler.start_trace(os.path.join(self.log_dir, "train"))
+        elif not on and self._is_tracing:
+            jax.profiler.stop_trace()
+        self._is_tracing = on
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         if self.write_steps_per_second:
@@ -216,12 +247,16 @@ class TensorBoard(Callback):
 
     def _train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
         self._global_train_batch += 1
+        if self._stop_batch and self._global_train_batch == self._start_batch:
+            self._trace(True)
         if self.write_steps_per_second:
             self._batch_start_time = time.time()
 
     def _train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         step = self._global_train_batch
-        if step % self.update_freq != 0:
+        if self._is_tracing and step >= self._stop_batch:
+            self._trace(False)
+        if self.update_freq == "epoch" or step % self.update_freq != 0:
             return
         if self.write_steps_per_second:
             elapsed = max(time.time() - self._batch_start_time, 1e-12)
