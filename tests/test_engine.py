@@ -137,3 +137,26 @@ def test_auto_keeps_a_streamed_calls_batches_small(data, monkeypatch):
     plan.on_device = False
     assert _loop._stream_cap(plan, example, 64, model) == 4
     assert _loop._stream_cap(plan, example, 64, _model(spe=64)) == 64  # explicit: honoured
+
+
+@pytest.mark.parametrize("source", ["arrays", "generator"])
+def test_static_trip_count_trains_as_the_dynamic_loop(data, monkeypatch, source):
+    """GPUs and TPUs loop over exactly a call's steps (the host trims a short call's padding);
+    the CPU loops a dynamic n_valid times. Both train the same weights and logs."""
+    from kiln.training import _steps
+    x, y = data
+
+    def fit():
+        model = _model(spe=5)  # 12 full batches: calls of 5, 5 and a trimmed 2, then the rest
+        feed = ((x[i:i + 16], y[i:i + 16]) for i in range(0, 192, 16))
+        args = (x, y) if source == "arrays" else (feed,)
+        hist = model.fit(*args, batch_size=16 if source == "arrays" else None, epochs=1,
+                         verbose=0, shuffle=False)
+        return model.get_weights(), hist.history["loss"]
+
+    dynamic = fit()
+    monkeypatch.setattr(_steps, "static_trip_count", lambda: True)
+    static = fit()
+    assert static[1] == pytest.approx(dynamic[1], rel=1e-6)
+    for a, b in zip(static[0], dynamic[0]):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)

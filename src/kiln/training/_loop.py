@@ -19,6 +19,7 @@ import numpy as np
 from .._types import Logs
 from . import _data
 from ._prefetch import prefetch
+from ._steps import trim_call
 
 # Rough sustained throughput per platform (flop/s), used only to pick steps_per_execution.
 _FLOP_RATE = {"cpu": 2e11, "gpu": 2e13, "cuda": 2e13, "rocm": 2e13, "tpu": 5e13}
@@ -118,6 +119,7 @@ def run_calls(fn: Any, session: Any, plan: Any, k: int, cbs: Any, hook: str,
     step, logs = (session.loop.step if train else 0), {}
     calls = batches(plan, k, session.loop.epoch, step) if train else batches(plan, k)
     for kk, data, idx in calls:
+        data, idx = trim_call(kk, data, idx)
         getattr(cbs, f"on_{hook}_batch_begin")(step)
         if eager:
             with jax.disable_jit():
