@@ -122,6 +122,13 @@ from ._image_affine import RandomRotation as RandomRotation
 from ._image_affine import RandomZoom as RandomZoom
 from ._image_affine import RandomTranslation as RandomTranslation
 from ._image_affine import RandomCrop as RandomCrop
+from ._color_augmentation import RandomGrayscale as RandomGrayscale
+from ._color_augmentation import Solarization as Solarization
+from ._color_augmentation import AutoContrast as AutoContrast
+from ._color_augmentation import RandomPosterization as RandomPosterization
+from ._color_augmentation import RandomColorDegeneration as RandomColorDegeneration
+from ._color_augmentation import RandomSaturation as RandomSaturation
+from ._color_augmentation import RandomHue as RandomHue
 from ._adaptive_pooling import AdaptiveAveragePooling1D as AdaptiveAveragePooling1D
 from ._adaptive_pooling import AdaptiveAveragePooling2D as AdaptiveAveragePooling2D
 from ._adaptive_pooling import AdaptiveAveragePooling3D as AdaptiveAveragePooling3D
@@ -207,5 +214,6 @@ __all__ = [
     "RandomTranslation", "RandomCrop", "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D",
     "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D", "add", "average", "concatenate", "deserialize", "dot",
     "maximum", "minimum", "multiply", "serialize", "subtract", "ConvLSTM1D", "ConvLSTM2D",
-    "ConvLSTM3D", "GroupQueryAttention",
+    "ConvLSTM3D", "GroupQueryAttention", "RandomGrayscale", "Solarization", "AutoContrast",
+    "RandomPosterization", "RandomColorDegeneration", "RandomSaturation", "RandomHue",
 ]
