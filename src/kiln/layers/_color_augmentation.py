@@ -14,9 +14,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from ..ops.image import hsv_to_rgb, rgb_to_grayscale, rgb_to_hsv
 from ._image_preprocessing import _hw_axes, _RandomImageLayer
-
-_GRAY_WEIGHTS = (0.2989, 0.5870, 0.1140)  # the ITU-R 601 luma weights Keras uses
 
 
 def _value_range(name: str, value_range: Any) -> tuple[float, float]:
@@ -32,42 +31,6 @@ def _rescale(x: jax.Array, source: tuple, target: tuple) -> jax.Array:
         return x
     unit = (x - source[0]) / (source[1] - source[0])
     return unit * (target[1] - target[0]) + target[0]
-
-
-def rgb_to_grayscale(x: jax.Array, data_format: str = "channels_last") -> jax.Array:
-    """Luma of RGB images, keeping a channel axis of size 1 (one-channel images pass)."""
-    axis = -1 if data_format == "channels_last" else -3
-    if x.shape[axis] == 1:
-        return x
-    if x.shape[axis] != 3:
-        raise ValueError(f"Grayscale conversion expects 1 or 3 channels; received shape "
-                         f"{tuple(x.shape)}. Pass RGB images (or set data_format).")
-    gray = jnp.tensordot(x, jnp.asarray(_GRAY_WEIGHTS, x.dtype), axes=((axis,), (0,)))
-    return jnp.expand_dims(gray, axis).astype(x.dtype)
-
-
-def rgb_to_hsv(x: jax.Array, axis: int = -1) -> jax.Array:
-    """RGB to HSV planes (hue in [0, 1)), the formulas Keras's JAX backend uses."""
-    x = jnp.where(jnp.abs(x) < jnp.finfo(x.dtype).eps, 0.0, x)
-    r, g, b = (jnp.take(x, i, axis=axis) for i in range(3))
-    value = jnp.maximum(jnp.maximum(r, g), b)
-    spread = value - jnp.minimum(jnp.minimum(r, g), b)
-    saturation = jnp.where(value > 0, spread / jnp.where(value > 0, value, 1.0), 0.0)
-    norm = 1.0 / (6.0 * jnp.where(spread > 0, spread, 1.0))
-    hue = jnp.where(value == g, norm * (b - r) + 2.0 / 6.0, norm * (r - g) + 4.0 / 6.0)
-    hue = jnp.where(value == r, norm * (g - b), hue)
-    hue = jnp.where(spread > 0, hue, 0.0) + (hue < 0.0).astype(hue.dtype)
-    return jnp.stack([hue, saturation, value], axis=axis)
-
-
-def hsv_to_rgb(x: jax.Array, axis: int = -1) -> jax.Array:
-    """HSV planes back to RGB (the inverse of `rgb_to_hsv`)."""
-    hue, saturation, value = (jnp.take(x, i, axis=axis) for i in range(3))
-    dh = jnp.mod(hue, 1.0) * 6.0
-    weights = (jnp.clip(jnp.abs(dh - 3.0) - 1.0, 0.0, 1.0),
-               jnp.clip(2.0 - jnp.abs(dh - 2.0), 0.0, 1.0),
-               jnp.clip(2.0 - jnp.abs(dh - 4.0), 0.0, 1.0))
-    return jnp.stack([value * (1.0 - saturation + saturation * w) for w in weights], axis=axis)
 
 
 def _bounded_factor(name: str, factor: Any, bounds: tuple[float, float]) -> tuple:
@@ -287,9 +250,11 @@ class RandomSaturation(_RandomImageLayer):
         f = jax.random.uniform(key, self._per_image_shape(x), x.dtype, self.factor[0],
                                self.factor[1])
         scale = jnp.squeeze(f / (1.0 - f + 1e-7), axis)
-        hue, saturation, value = (jnp.take(rgb_to_hsv(x, axis), i, axis=axis) for i in range(3))
+        hsv = rgb_to_hsv(x, self.data_format)
+        hue, saturation, value = (jnp.take(hsv, i, axis=axis) for i in range(3))
         saturation = jnp.clip(saturation * scale, *self.value_range)
-        return hsv_to_rgb(jnp.stack([hue, saturation, value], axis=axis), axis).astype(x.dtype)
+        rgb = hsv_to_rgb(jnp.stack([hue, saturation, value], axis=axis), self.data_format)
+        return rgb.astype(x.dtype)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "factor": list(self.factor),
@@ -324,11 +289,12 @@ class RandomHue(_RandomImageLayer):
         shape = self._per_image_shape(x)
         sign = jnp.where(jax.random.uniform(k_sign, shape) > 0.5, -1.0, 1.0)
         shift = sign * jax.random.uniform(k_factor, shape, x.dtype, *self.factor) * 0.5
-        hsv = rgb_to_hsv(_rescale(x, self.value_range, (0, 1)), axis)
+        hsv = rgb_to_hsv(_rescale(x, self.value_range, (0, 1)), self.data_format)
         hue, saturation, value = (jnp.take(hsv, i, axis=axis) for i in range(3))
         hue = hue + jnp.squeeze(shift, axis)
         hue = jnp.where(hue > 1.0, hue - 1.0, jnp.where(hue < 0.0, hue + 1.0, hue))
-        y = jnp.clip(hsv_to_rgb(jnp.stack([hue, saturation, value], axis=axis), axis), 0, 1)
+        y = hsv_to_rgb(jnp.stack([hue, saturation, value], axis=axis), self.data_format)
+        y = jnp.clip(y, 0, 1)
         return _rescale(y, (0, 1), self.value_range).astype(x.dtype)
 
     def get_config(self) -> dict[str, Any]:
