@@ -30,6 +30,7 @@ ARGS = {
         "RandomZoom": dict(height_factor=0.1),
         "RandomColorDegeneration": dict(factor=0.5), "RandomHue": dict(factor=0.5),
         "RandomPosterization": dict(factor=4), "RandomSaturation": dict(factor=0.5),
+        "RandomSharpness": dict(factor=0.5),
         "Dense": dict(units=3), "Activation": dict(activation="relu"),
         "Reshape": dict(target_shape=(2, 2)), "Dropout": dict(rate=0.5),
         "SpatialDropout1D": dict(rate=0.5), "SpatialDropout2D": dict(rate=0.5),

@@ -129,6 +129,12 @@ from ._color_augmentation import RandomPosterization as RandomPosterization
 from ._color_augmentation import RandomColorDegeneration as RandomColorDegeneration
 from ._color_augmentation import RandomSaturation as RandomSaturation
 from ._color_augmentation import RandomHue as RandomHue
+from ._image_filters import RandomSharpness as RandomSharpness
+from ._image_filters import Equalization as Equalization
+from ._image_filters import RandomColorJitter as RandomColorJitter
+from ._mixing_augmentation import MixUp as MixUp
+from ._mixing_augmentation import CutMix as CutMix
+from ._mixing_augmentation import RandomErasing as RandomErasing
 from ._adaptive_pooling import AdaptiveAveragePooling1D as AdaptiveAveragePooling1D
 from ._adaptive_pooling import AdaptiveAveragePooling2D as AdaptiveAveragePooling2D
 from ._adaptive_pooling import AdaptiveAveragePooling3D as AdaptiveAveragePooling3D
@@ -216,4 +222,5 @@ __all__ = [
     "maximum", "minimum", "multiply", "serialize", "subtract", "ConvLSTM1D", "ConvLSTM2D",
     "ConvLSTM3D", "GroupQueryAttention", "RandomGrayscale", "Solarization", "AutoContrast",
     "RandomPosterization", "RandomColorDegeneration", "RandomSaturation", "RandomHue",
+    "RandomSharpness", "Equalization", "RandomColorJitter", "MixUp", "CutMix", "RandomErasing",
 ]
