@@ -19,9 +19,9 @@ ROOT = SRC / "kiln"
 # "ground" is every `kiln._*` module plus kiln.utils (pure helpers) and the facades
 # kiln.config / kiln.backend, which only re-export ground modules.
 RANKS: list[tuple[str, ...]] = [
-    ("ground", "utils", "datasets", "config", "backend", "dtype_policies"),
+    ("ground", "utils", "datasets", "config", "backend", "dtype_policies", "tree"),
     ("activations", "initializers", "regularizers", "constraints", "ops", "distribution",
-     "random"),
+     "random", "preprocessing"),
     ("layers", "losses", "metrics", "optimizers"),
     ("callbacks", "training", "saving", "mixed_precision"),
     ("models", "applications"),

@@ -26,10 +26,18 @@ from . import optimizers as optimizers
 from . import random as random
 from . import regularizers as regularizers
 from . import saving as saving
+from . import preprocessing as preprocessing
+from . import tree as tree
 from . import utils as utils
+from ._keras_scopes import StatelessScope as StatelessScope
+from ._keras_scopes import device as device
+from ._scope import name_scope as name_scope
+from ._variables import Variable as Variable
 from .dtype_policies import DTypePolicy as DTypePolicy
 from .dtype_policies import FloatDTypePolicy as FloatDTypePolicy
+from .initializers import Initializer as Initializer
 from .layers import Input as Input
+from .layers import InputSpec as InputSpec
 from .layers import InputLayer as InputLayer
 from .layers import KerasTensor as KerasTensor
 from .layers import Layer as Layer
@@ -38,12 +46,20 @@ from .metrics import Metric as Metric
 from .models import Model as Model
 from .optimizers import Optimizer as Optimizer
 from .models import Sequential as Sequential
+from .regularizers import Regularizer as Regularizer
 
 __version__ = "0.1.0"
 
+
+def version() -> str:
+    """kiln's version (Keras's `keras.version()` gives Keras's)."""
+    return __version__
+
+
 __all__ = [
-    "DTypePolicy", "FloatDTypePolicy", "Input", "InputLayer", "KerasTensor", "Layer", "Loss",
-    "Metric", "Model", "Optimizer", "Sequential", "activations", "applications", "backend",
+    "DTypePolicy", "FloatDTypePolicy", "Initializer", "Input", "InputLayer", "InputSpec",
+    "KerasTensor", "Layer", "Loss", "Metric", "Model", "Optimizer", "Regularizer", "Sequential",
+    "StatelessScope", "Variable", "device", "name_scope", "preprocessing", "tree", "version", "activations", "applications", "backend",
     "callbacks",
     "config", "constraints", "datasets", "distribution", "dtype_policies", "initializers",
     "layers", "losses", "metrics", "mixed_precision", "models", "ops", "optimizers", "random",

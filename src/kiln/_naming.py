@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ._utils import to_snake_case
 
-__all__ = ["clear_session", "unique_name"]
+__all__ = ["clear_session", "get_uid", "unique_name"]
 
 _uids: dict[str, int] = {}
 
@@ -29,3 +29,16 @@ def unique_name(base: str) -> str:
 def clear_session() -> None:
     """Resets automatic layer names (the next Dense is `dense` again), as Keras's does."""
     _uids.clear()
+
+
+def get_uid(prefix: str = "") -> int:
+    """Counts the uses of `prefix` (1 the first time), sharing the counters of `unique_name`,
+    as Keras's `keras.backend.get_uid` does.
+
+    Example:
+        >>> clear_session()
+        >>> get_uid("dense"), get_uid("dense"), unique_name("Dense")
+        (1, 2, 'dense_2')
+    """
+    _uids[prefix] = _uids.get(prefix, 0) + 1
+    return _uids[prefix]

@@ -54,15 +54,26 @@ _MODULE_OF_NAME = {("models", "Functional"): "keras.src.models.functional"}
 
 
 # -- safe mode ---------------------------------------------------------------------------------
+_PROCESS = {"unsafe": False}  # set only by the program itself, never by a file
+
+
 def in_safe_mode() -> bool:
-    """Whether configs may only name registered objects (True unless `safe_mode=False`)."""
-    return getattr(_SAFE, "value", True)
+    """Whether configs may only name registered objects (True unless `safe_mode=False`, or
+    the program called `kiln.config.enable_unsafe_deserialization()`)."""
+    return getattr(_SAFE, "value", True) and not _PROCESS["unsafe"]
+
+
+def enable_unsafe_deserialization() -> None:
+    """Turns safe mode off for the whole process, as Keras's function of the same name does:
+    Lambda layers saved with their bytecode then load. Only code can call it; a config
+    naming it is refused like any unregistered name."""
+    _PROCESS["unsafe"] = True
 
 
 @contextlib.contextmanager
 def safe_mode_scope(safe_mode: bool | None = True) -> Iterator[None]:
     """Sets `in_safe_mode()` for the block (None keeps the current setting)."""
-    saved = in_safe_mode()
+    saved = getattr(_SAFE, "value", True)
     _SAFE.value = saved if safe_mode is None else bool(safe_mode)
     try:
         yield

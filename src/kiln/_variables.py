@@ -16,8 +16,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import _config
-from ._scope import Scope, bind, binding_scopes
+from . import _config, _serialization
+from ._naming import unique_name
+from ._scope import Scope, bind, binding_scopes, scoped_path
 
 __all__ = ["Variable", "bind", "collect_writes", "in_scope", "unwrap"]
 
@@ -36,27 +37,92 @@ def _unwrap(x: Any) -> Any:
     return x.value if isinstance(x, Variable) else x
 
 
+_AGGREGATIONS = ("none", "mean", "sum", "only_first_replica")
+_SYNCS = ("none", "on_read", "on_write", "auto")
+
+
+def _check_name(name: Any) -> str:
+    if name is None:
+        return unique_name("variable")
+    if not isinstance(name, str) or "/" in name:
+        raise ValueError("A Variable's `name` must be a string without '/' (paths come from "
+                         f"name scopes). Received: name={name!r}.")
+    return name
+
+
+def _check_choice(arg: str, value: Any, allowed: tuple[str, ...]) -> str:
+    value = "none" if value is None else value
+    if value not in allowed:
+        raise ValueError(f"Variable `{arg}` must be one of {allowed} (or None). "
+                         f"Received: {arg}={value!r}.")
+    return value
+
+
+def _initial_value(initializer: Any, shape: Any, dtype: Any) -> jax.Array:
+    """The array a Variable starts from: `initializer` itself, or what it makes for `shape`."""
+    if isinstance(initializer, str) or (callable(initializer)
+                                        and not hasattr(initializer, "__array__")):
+        if shape is None:
+            raise ValueError("A Variable made from an initializer needs its `shape`. "
+                             f"Received: initializer={initializer!r}, shape=None. Fix: pass "
+                             "shape=(...), or pass an initial array instead.")
+        init = initializer
+        if isinstance(initializer, str):  # a registered name, resolved as initializers.get does
+            init = _serialization.build(initializer, "initializers", None, label="initializer")
+        return jnp.asarray(init(tuple(shape), dtype=dtype or _config.floatx()))
+    if initializer is None:
+        raise ValueError("A Variable needs an initial value or an initializer. Received: "
+                         "initializer=None.")
+    return jnp.asarray(_unwrap(initializer), dtype=dtype)
+
+
 class Variable:
-    """A named, possibly trainable array owned by a layer, metric or optimizer.
+    """A named, possibly trainable array owned by a layer, metric or optimizer (`keras.Variable`).
+
+    Created by `Layer.add_weight`, or directly as in Keras: a `Variable` set as a layer's
+    attribute (alone or in a list) becomes one of the layer's weights.
 
     Args:
-        value: the initial value (array-like).
-        name: the short name, e.g. "kernel".
-        trainable: whether the optimizer updates it.
+        initializer: the initial value (array-like), or an initializer (a name such as "zeros"
+            or a callable taking `(shape, dtype)`), which then needs `shape`.
+        shape: the shape, for an initializer.
         dtype: the dtype; defaults to the value's dtype (floats become floatx).
+        trainable: whether the optimizer updates it.
+        autocast: whether a layer reads it cast to its compute dtype under a mixed policy.
+        aggregation: Keras's distribution annotation ("none", "mean", "sum",
+            "only_first_replica"); kept, not acted on (one program owns every replica).
+        synchronization: Keras's annotation ("auto", "none", "on_read", "on_write"); kept.
+        name: the short name, e.g. "kernel" (a unique "variable", "variable_1", ... if omitted).
         path: the full name used as the key of this variable in a training state,
-            e.g. "dense/kernel". Defaults to `name`.
+            e.g. "dense/kernel". Defaults to `name` under the current name scope.
+
+    Example:
+        >>> import numpy as np
+        >>> v = Variable(np.ones((2,)), name="v")
+        >>> v.assign_add([1.0, 2.0]).numpy().tolist(), v.dtype, v.path
+        ([2.0, 3.0], dtype('float32'), 'v')
+        >>> Variable("zeros", shape=(3,), name="z").shape
+        (3,)
     """
 
-    def __init__(self, value: Any, *, name: str, trainable: bool = True, dtype: Any = None,
+    def __init__(self, initializer: Any = None, shape: Any = None, dtype: Any = None,
+                 trainable: bool = True, autocast: bool = True, aggregation: str | None = "none",
+                 synchronization: str | None = "auto", name: str | None = None, *,
                  path: str | None = None):
-        arr = jnp.asarray(value, dtype=dtype)
+        name = _check_name(name)
+        self.aggregation = _check_choice("aggregation", aggregation, _AGGREGATIONS)
+        self.synchronization = _check_choice("synchronization", synchronization, _SYNCS)
+        arr = _initial_value(initializer, shape, dtype)
         if dtype is None and jnp.issubdtype(arr.dtype, jnp.floating):
             arr = arr.astype(_config.floatx())
         self._value = arr
         self.name = name
-        self.path = path or name
-        self.trainable = trainable
+        self.path = path or scoped_path(name)
+        self.trainable = bool(trainable)
+        self.autocast = bool(autocast)
+        self.regularizer = None
+        self.constraint = None
+        self._tracked = False  # True once a layer lists it among its own weights
 
     # -- value access -------------------------------------------------------------------
     @property
@@ -90,10 +156,10 @@ class Variable:
         return self
 
     def assign_add(self, value: Any) -> "Variable":
-        return self.assign(self.value + _unwrap(value))
+        return self.assign(self.value + jnp.asarray(_unwrap(value)))
 
     def assign_sub(self, value: Any) -> "Variable":
-        return self.assign(self.value - _unwrap(value))
+        return self.assign(self.value - jnp.asarray(_unwrap(value)))
 
     # -- array-like surface ---------------------------------------------------------------
     @property

@@ -8,6 +8,7 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
+from kiln import _config
 from kiln.utils import get_file
 
 CLASS_INDEX_PATH = ("https://storage.googleapis.com/download.tensorflow.org/"
@@ -41,7 +42,7 @@ def preprocess_input(x: Any, data_format: str | None = None, mode: str = "caffe"
     if mode not in ("caffe", "tf", "torch"):
         raise ValueError("Expected mode to be one of 'caffe', 'tf' or 'torch'. "
                          f"Received: mode={mode!r}. Fix: pass one of those.")
-    data_format = data_format or "channels_last"
+    data_format = data_format or _config.image_data_format()
     if data_format not in ("channels_last", "channels_first"):
         raise ValueError("Expected data_format 'channels_last' or 'channels_first'. "
                          f"Received: data_format={data_format!r}.")

@@ -10,6 +10,7 @@ from typing import Any, Callable
 import jax
 import jax.numpy as jnp
 
+from .. import _config
 from ._layer import Layer
 
 
@@ -38,7 +39,7 @@ class _AdaptivePooling(Layer):
             raise TypeError(f"{name}(output_size=...) must be an int or a tuple of {self.rank} "
                             f"ints; received {output_size!r}.")
         self.output_size = tuple(int(s) for s in output_size)
-        self.data_format = data_format or "channels_last"
+        self.data_format = data_format or _config.image_data_format()
         if self.data_format not in ("channels_last", "channels_first"):
             raise ValueError(f"{name}(data_format=...) must be 'channels_last' or "
                              f"'channels_first'; received {data_format!r}.")

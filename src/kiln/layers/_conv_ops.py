@@ -15,6 +15,8 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from .. import _config
+
 DATA_FORMATS = ("channels_last", "channels_first")
 
 
@@ -57,9 +59,9 @@ def normalize_padding(padding: Any, allow_causal: bool = False) -> str:
 
 
 def normalize_data_format(data_format: str | None) -> str:
-    """None means 'channels_last' (Keras's default image_data_format)."""
+    """None means `kiln.config.image_data_format()` ('channels_last' unless set), as in Keras."""
     if data_format is None:
-        return "channels_last"
+        return _config.image_data_format()
     value = str(data_format).lower()
     if value not in DATA_FORMATS:
         raise ValueError(f"`data_format` must be 'channels_last' or 'channels_first'; received "

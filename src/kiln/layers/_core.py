@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 
 from .. import _serialization, activations, constraints, initializers, regularizers
+from .. import _config
 from .. import _scope
 from .._naming import unique_name
 from ._layer import Layer
@@ -182,7 +183,7 @@ class Flatten(Layer):
 
     def __init__(self, data_format: str | None = None, **kwargs: Any):
         super().__init__(**kwargs)
-        self.data_format = data_format or "channels_last"
+        self.data_format = data_format or _config.image_data_format()
 
     def call(self, inputs: jax.Array) -> jax.Array:
         if self.data_format == "channels_first" and inputs.ndim > 2:

@@ -13,6 +13,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from .. import _config
 from .._scope import next_rng_key
 from ._layer import Layer
 
@@ -21,7 +22,7 @@ _INTERPOLATIONS = {"bilinear": "linear", "nearest": "nearest", "bicubic": "cubic
 
 
 def _data_format(name: str, data_format: str | None) -> str:
-    data_format = data_format or "channels_last"
+    data_format = data_format or _config.image_data_format()
     if data_format not in ("channels_last", "channels_first"):
         raise ValueError(f"{name}(data_format=...) must be 'channels_last' or 'channels_first'; "
                          f"received {data_format!r}.")

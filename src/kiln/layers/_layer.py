@@ -116,6 +116,7 @@ class Layer(LayerWeights):
         var.regularizer = regularizers.get(regularizer)
         var.constraint = constraint
         var.autocast = bool(autocast)
+        var._tracked = True
         self._variables.append(var)
         return var
 

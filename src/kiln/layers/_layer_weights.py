@@ -28,13 +28,26 @@ class LayerWeights:
     @property
     def weights(self) -> list[Variable]:
         """Own weights (trainable first, as Keras lists them), then each sub-layer's."""
-        own = [v for v in self._variables if v.trainable] + [v for v in self._variables if not v.trainable]
+        own = self._own_variables()
+        own = [v for v in own if v.trainable] + [v for v in own if not v.trainable]
         seen, out = set(), []
         for v in own + [w for layer in self._sublayers() for w in layer.weights]:
             if id(v) not in seen:
                 seen.add(id(v))
                 out.append(v)
         return out
+
+    def _own_variables(self) -> list[Variable]:
+        """`add_weight`'s variables, then each `Variable` made directly (`kiln.Variable(...)`)
+        and set as an attribute, alone or in a list: Keras tracks those as the layer's own
+        weights too. Such a variable is adopted once, in the order it is first seen."""
+        for value in list(vars(self).values()):
+            items = value if isinstance(value, (list, tuple)) else (value,)
+            for v in items:
+                if isinstance(v, Variable) and not v._tracked:
+                    v._tracked = True
+                    self._variables.append(v)
+        return self._variables
 
     @property
     def variables(self) -> list[Variable]:
@@ -50,7 +63,7 @@ class LayerWeights:
     def trainable_weights(self) -> list[Variable]:
         if not self.trainable:
             return []
-        own = [v for v in self._variables if v.trainable]
+        own = [v for v in self._own_variables() if v.trainable]
         return _dedup(own + [w for layer in self._sublayers() for w in layer.trainable_weights])
 
     trainable_variables = trainable_weights

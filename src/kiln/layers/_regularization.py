@@ -14,6 +14,7 @@ from typing import Any, Sequence
 import jax
 import jax.numpy as jnp
 
+from .. import _config
 from .. import regularizers
 from .._scope import next_rng_key
 from ._layer import Layer
@@ -62,7 +63,7 @@ class _SpatialDropout(Layer):
                  **kwargs: Any):
         super().__init__(**kwargs)
         self.rate = _check_rate(type(self).__name__, rate, upper_open=True)
-        data_format = data_format or "channels_last"
+        data_format = data_format or _config.image_data_format()
         if data_format not in ("channels_last", "channels_first"):
             raise ValueError(f"{type(self).__name__}(data_format=...) must be 'channels_last' or "
                              f"'channels_first'; received {data_format!r}.")

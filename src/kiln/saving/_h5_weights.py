@@ -95,7 +95,7 @@ def walk(layer: Layer, path: str = "", seen: set | None = None) -> list[tuple[st
 
 
 def _own(layer: Layer) -> list[Any]:
-    own = list(getattr(layer, "_variables", []))
+    own = list(layer._own_variables()) if hasattr(layer, "_own_variables") else []
     return [v for v in own if v.trainable] + [v for v in own if not v.trainable]
 
 

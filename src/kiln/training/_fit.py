@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from typing import Any
 
@@ -23,6 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .. import _config
 from .._types import Logs, PyTree
 from ..distribution import _placement
 from . import _pipeline
@@ -36,7 +38,7 @@ from ._session import LoopState, Session, get_session
 def fit(model: Any, x: PyTree, y: PyTree, sample_weight: PyTree, options: FitOptions) -> Any:
     """Trains `model`; see `kiln.Model.fit`. Returns the `History` callback."""
     spec = require_compiled(model, "fit")
-    opts = options.check()
+    opts = _capped(options.check())
     split = opts.validation_split if opts.validation_data is None else 0.0
     source = _pipeline.adapt(x, y, sample_weight, opts.class_weight)
     plan, example, held_out = _pipeline.prepare(
@@ -66,6 +68,16 @@ def fit(model: Any, x: PyTree, y: PyTree, sample_weight: PyTree, options: FitOpt
     if cbs.history is not None:
         model.history = cbs.history
     return cbs.history
+
+
+def _capped(opts: FitOptions) -> FitOptions:
+    """`opts` under `kiln.config.set_max_epochs` / `set_max_steps_per_epoch`, as Keras caps."""
+    max_epochs, max_steps = _config.max_epochs(), _config.max_steps_per_epoch()
+    if max_epochs is not None and max_epochs < opts.epochs:
+        opts = dataclasses.replace(opts, epochs=max_epochs)
+    if max_steps is not None and (opts.steps_per_epoch is None or max_steps < opts.steps_per_epoch):
+        opts = dataclasses.replace(opts, steps_per_epoch=max_steps)
+    return opts
 
 
 def _epochs(session: Session, plan: Any, val: Any, k: int, cbs: Any, opts: FitOptions,

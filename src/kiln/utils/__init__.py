@@ -11,6 +11,7 @@ from .._registry import register_keras_serializable as register_keras_serializab
 from .._serialization import deserialize_keras_object as deserialize_keras_object
 from .._serialization import serialize_keras_object as serialize_keras_object
 from .._naming import clear_session as clear_session
+from ._dataset_utils import get_source_inputs as get_source_inputs
 from ._dataset_utils import is_keras_tensor as is_keras_tensor
 from ._dataset_utils import pack_x_y_sample_weight as pack_x_y_sample_weight
 from ._dataset_utils import split_dataset as split_dataset
@@ -32,8 +33,12 @@ from ._progbar import Progbar as Progbar
 from ._py_dataset import PyDataset as PyDataset
 from ._py_dataset import Sequence as Sequence
 from ._sequence_utils import pad_sequences as pad_sequences
+from ..config import disable_interactive_logging as disable_interactive_logging
+from ..config import enable_interactive_logging as enable_interactive_logging
+from ..config import is_interactive_logging_enabled as is_interactive_logging_enabled
 
-__all__ = ["CustomObjectScope", "Progbar", "PyDataset", "Sequence", "array_to_img",
+__all__ = ["disable_interactive_logging", "enable_interactive_logging", "get_source_inputs",
+           "is_interactive_logging_enabled", "CustomObjectScope", "Progbar", "PyDataset", "Sequence", "array_to_img",
            "clear_session", "custom_object_scope", "deserialize_keras_object", "get_file",
            "get_custom_objects", "get_registered_name", "get_registered_object",
            "image_dataset_from_directory", "img_to_array", "is_keras_tensor", "load_img",

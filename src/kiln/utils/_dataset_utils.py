@@ -242,3 +242,30 @@ def is_keras_tensor(x: Any) -> bool:
     """
     return any(cls.__name__ == "KerasTensor" and cls.__module__.startswith("kiln.")
                for cls in type(x).__mro__)
+
+
+def get_source_inputs(tensor: Any) -> list[Any]:
+    """The `Input` tensors a symbolic tensor was computed from, in first-reached order.
+
+    Example:
+        >>> import kiln
+        >>> a, b = kiln.Input((3,)), kiln.Input((2,))
+        >>> y = kiln.layers.Concatenate()([a, b])
+        >>> [t is s for t, s in zip(get_source_inputs(y), (a, b))]
+        [True, True]
+    """
+    if not is_keras_tensor(tensor):
+        raise ValueError("get_source_inputs expects a symbolic tensor (from `kiln.Input` and "
+                         f"layers called on it). Received: {type(tensor).__name__}.")
+    found: list[Any] = []
+    stack, seen = [tensor], set()
+    while stack:
+        t = stack.pop(0)
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        parents = t.node.parents if t.node is not None else []
+        if not parents:
+            found.append(t)
+        stack = list(parents) + stack
+    return found

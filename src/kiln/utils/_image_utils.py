@@ -41,7 +41,7 @@ def _interpolations() -> dict[str, Any]:
 
 
 def _data_format(data_format: str | None) -> str:
-    data_format = data_format or "channels_last"
+    data_format = data_format or _config.image_data_format()
     if data_format not in _FORMATS:
         raise ValueError(f"data_format must be one of {_FORMATS}; received {data_format!r}.")
     return data_format

@@ -7,6 +7,7 @@ as they are and converted to Python floats only when a line is drawn: at most on
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import sys
@@ -14,6 +15,10 @@ import time
 from typing import Any, Iterable
 
 import numpy as np
+
+from .. import _config
+
+_LOG = logging.getLogger("kiln")
 
 _BAR_CHAR = "\u2501"  # '━', Keras's bar character
 
@@ -32,11 +37,15 @@ def _dynamic_display() -> bool:
     # Redraw in place on a terminal or in a notebook; elsewhere (logs, files, CI) print only
     # complete lines. Keras also counts PyCharm's console as live.
     isatty = getattr(sys.stdout, "isatty", None)
-    return bool((isatty is not None and isatty()) or "ipykernel" in sys.modules
+    return _config.flag("interactive_logging") and bool((isatty is not None and isatty()) or "ipykernel" in sys.modules
                 or "PYCHARM_HOSTED" in os.environ)
 
 
 def _write(message: str) -> None:
+    if not _config.flag("interactive_logging"):  # kiln.config.disable_interactive_logging()
+        if message.strip():
+            _LOG.info(message.strip("\r\n"))
+        return
     sys.stdout.write(message)
     sys.stdout.flush()
 

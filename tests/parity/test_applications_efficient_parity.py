@@ -1,0 +1,208 @@
+"""EfficientNet, EfficientNetV2 and ConvNeXt: kiln builds Keras's architectures (same layer
+names and classes, same weights, paths and shapes, in the same order; with Keras's weights
+copied in, the same outputs). Only the smallest variant of each family is built (32x32
+inputs, weights=None; building costs seconds a model in each library); the larger variants
+are checked through the arguments Keras's constructors pass to their family builder, the
+block tables, signatures and Keras's weight-file names, origins and hashes.
+
+ConvNeXt's residual `+` is an operation in Keras (in `model.operations`, not `layers`); kiln
+adds it with an unnamed `Add` layer, so kiln's `layers` equal Keras's `operations` there."""
+
+import inspect
+from unittest import mock
+
+import keras
+import numpy as np
+import pytest
+from keras.src.applications import convnext as k_cnx
+from keras.src.applications import efficientnet as k_eff
+from keras.src.applications import efficientnet_v2 as k_eff2
+
+import kiln
+from kiln.applications import _convnext, _efficientnet, _efficientnet_v2
+from kiln.applications import convnext, efficientnet, efficientnet_v2
+
+CASES = {  # name: (kiln constructor, keras constructor, kwargs)
+    "EfficientNetB0": (efficientnet.EfficientNetB0, keras.applications.EfficientNetB0,
+                       dict(include_top=True, input_shape=(32, 32, 3), classes=7,
+                            classifier_activation=None)),
+    "EfficientNetV2B0": (efficientnet_v2.EfficientNetV2B0, keras.applications.EfficientNetV2B0,
+                         dict(include_top=False, input_shape=(32, 32, 3), pooling="max")),
+    "ConvNeXtTiny": (convnext.ConvNeXtTiny, keras.applications.ConvNeXtTiny,
+                     dict(include_top=False, input_shape=(32, 32, 3), pooling="avg")),
+}
+FAMILIES = {  # kiln module, keras module, the keras family builder, its variants
+    "efficientnet": (efficientnet, k_eff, "EfficientNet", [f"B{i}" for i in range(8)]),
+    "efficientnet_v2": (efficientnet_v2, k_eff2, "EfficientNetV2",
+                        ["B0", "B1", "B2", "B3", "S", "M", "L"]),
+    "convnext": (convnext, k_cnx, "ConvNeXt", ["Tiny", "Small", "Base", "Large", "XLarge"]),
+}
+
+
+@pytest.fixture(scope="module", params=list(CASES))
+def pair(request):
+    kiln_fn, keras_fn, kwargs = CASES[request.param]
+    # Module fixtures run before the per-test fresh names of conftest: start both over here.
+    kiln.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
+    return request.param, keras_fn(weights=None, **kwargs), kiln_fn(weights=None, **kwargs)
+
+
+def test_same_architecture(pair):
+    name, km, lm = pair
+    want_layers = km.operations if name == "ConvNeXtTiny" else km.layers
+    assert lm.name == km.name
+    assert [l.name for l in lm.layers] == [l.name for l in want_layers]
+    assert [type(l).__name__ for l in lm.layers] == [type(l).__name__ for l in want_layers]
+    assert [w.path for w in lm.weights] == [w.path for w in km.weights]
+    assert [tuple(w.shape) for w in lm.weights] == [tuple(w.shape) for w in km.weights]
+    assert [w.path for w in lm.trainable_weights] == [w.path for w in km.trainable_weights]
+    assert tuple(lm.output.shape) == tuple(km.output.shape)
+    assert lm.count_params() == km.count_params()
+
+
+def test_same_outputs_with_keras_weights(pair):
+    name, km, lm = pair
+    # Keras's initial weights, with the normalization statistics and LayerScale (1e-6, which
+    # would hide the blocks) made non-trivial, so a swapped order or a wrong formula shows.
+    rng = np.random.default_rng(0)
+    weights = [_perturbed(v, rng) for v in km.weights]
+    km.set_weights(weights)
+    lm.set_weights(weights)
+    x = rng.uniform(0, 255, (2, 32, 32, 3)).astype("float32")  # pixels: the models rescale
+    want = np.asarray(km.predict(x, verbose=0))
+    got = np.asarray(lm.predict(x, verbose=0))
+    assert got.shape == want.shape
+    assert np.isfinite(want).all() and np.abs(want).max() > 1e-2
+    np.testing.assert_allclose(got, want, atol=1e-4, rtol=1e-4)
+
+
+def _perturbed(v, rng):
+    w = np.asarray(v.numpy())
+    kind = v.path.rsplit("/", 1)[-1]
+    if kind in ("gamma", "moving_variance", "variance"):
+        return rng.uniform(0.5, 1.5, w.shape).astype(w.dtype)
+    if kind in ("beta", "moving_mean", "mean"):
+        return rng.normal(0, 0.1, w.shape).astype(w.dtype)
+    if kind.startswith("variable"):  # LayerScale's gamma (Keras's automatic name)
+        return rng.uniform(0.1, 0.5, w.shape).astype(w.dtype)
+    return w
+
+
+def _builder_args(keras_module, builder, fn):
+    """The arguments a Keras constructor passes to its family builder (nothing is built)."""
+    with mock.patch.object(keras_module, builder, lambda *a, **k: (a, k)):
+        return fn(weights=None)
+
+
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_same_signatures_and_variant_configs(family):
+    kiln_mod, keras_mod, builder, variants = FAMILIES[family]
+    prefix = builder if family != "convnext" else "ConvNeXt"
+    for variant in variants:
+        fn_name = prefix + variant
+        kiln_fn, keras_fn = getattr(kiln_mod, fn_name), getattr(keras_mod, fn_name)
+        want = [(p.name, p.default) for p in inspect.signature(keras_fn).parameters.values()]
+        assert [(p.name, p.default) for p in inspect.signature(kiln_fn).parameters.values()] \
+            == want, fn_name
+        args, kwargs = _builder_args(keras_mod, builder, keras_fn)
+        assert _kiln_config(family, variant) == _keras_config(family, args, kwargs), fn_name
+
+
+def _kiln_config(family, variant):
+    v = variant.lower()
+    if family == "efficientnet":
+        return _efficientnet.VARIANTS[v] + (f"efficientnet{v}",)
+    if family == "efficientnet_v2":
+        return _efficientnet_v2.VARIANTS[v] + (f"efficientnetv2-{v}",)
+    c = _convnext.MODEL_CONFIGS[v]
+    return (c["depths"], c["projection_dims"], c["default_size"], 0.0, 1e-6, f"convnext_{v}")
+
+
+def _keras_config(family, args, kwargs):
+    if family == "efficientnet":  # (width, depth, size, dropout_rate), name=...
+        return tuple(args) + (kwargs["name"],)
+    if family == "efficientnet_v2":
+        return (kwargs["width_coefficient"], kwargs["depth_coefficient"],
+                kwargs["default_size"], kwargs["name"])
+    return (kwargs["depths"], kwargs["projection_dims"], kwargs["default_size"],
+            kwargs["drop_path_rate"], kwargs["layer_scale_init_value"], kwargs["name"])
+
+
+def test_same_block_tables_and_rounding():
+    assert _efficientnet.DEFAULT_BLOCKS_ARGS == k_eff.DEFAULT_BLOCKS_ARGS
+    assert _efficientnet_v2.DEFAULT_BLOCKS_ARGS == k_eff2.DEFAULT_BLOCKS_ARGS
+    assert _convnext.MODEL_CONFIGS == k_cnx.MODEL_CONFIGS
+    assert _efficientnet.CONV_KERNEL_INITIALIZER == k_eff.CONV_KERNEL_INITIALIZER
+    assert _efficientnet.DENSE_KERNEL_INITIALIZER == k_eff.DENSE_KERNEL_INITIALIZER
+    for width in (1.0, 1.1, 1.2, 1.4, 1.6, 1.8, 2.0):  # EfficientNetV2's is module level
+        for filters in (16, 24, 32, 40, 80, 112, 192, 320, 1280):
+            assert (_efficientnet_v2.round_filters(filters, width, 8, 8)
+                    == k_eff2.round_filters(filters, width, 8, 8))
+    # EfficientNet's rounding (a closure in Keras): B7's widths, from Keras's published table.
+    assert [_efficientnet.round_filters(f, 2.0) for f in (32, 16, 40, 1280)] == [64, 32, 80, 2560]
+    assert _efficientnet.round_filters(40, 1.1) == 48  # a 10% round-down is bumped up
+
+
+class _Stop(Exception):
+    pass
+
+
+def _keras_file(keras_module, patches, fn, **kwargs):
+    """(file name, origin, hash) that Keras's `fn(weights="imagenet")` asks for, with its
+    blocks patched out (so building costs little) and the download stopped."""
+    def get_file(fname, origin, cache_subdir, file_hash):
+        raise _Stop((fname, origin, file_hash))
+    with mock.patch.object(keras_module.file_utils, "get_file", get_file), \
+            mock.patch.multiple(keras_module, **patches), pytest.raises(_Stop) as stop:
+        fn(weights="imagenet", input_shape=(32, 32, 3), **kwargs)
+    return stop.value.args[0]
+
+
+def _skip_block(*args, **kwargs):
+    return args[0] if args else (lambda x: x)
+
+
+@pytest.mark.parametrize("family, variant, include_top", [
+    ("efficientnet", "b3", False), ("efficientnet_v2", "s", False),
+    ("convnext", "small", False)])
+def test_same_imagenet_file(family, variant, include_top):
+    if family == "efficientnet":
+        want = _keras_file(k_eff, {"block": _skip_block}, k_eff.EfficientNetB3,
+                           include_top=include_top)
+        assert _efficientnet.weights_file(variant, include_top) == want
+    elif family == "efficientnet_v2":
+        want = _keras_file(k_eff2, {"MBConvBlock": _skip_block,
+                                    "FusedMBConvBlock": _skip_block},
+                           k_eff2.EfficientNetV2S, include_top=include_top)
+        assert _efficientnet_v2.weights_file(variant, include_top) == want
+    else:
+        want = _keras_file(k_cnx, {"ConvNeXtBlock": _skip_block}, k_cnx.ConvNeXtSmall,
+                           include_top=include_top)
+        assert _convnext.weights_file(variant, include_top) == want
+    assert want[0].endswith("_notop.h5")
+
+
+def test_convnext_layers_load_from_keras_configs():
+    # Keras writes LayerScale / StochasticDepth under its convnext module; kiln resolves them
+    # by their registered names, and writes the same config keys.
+    for k_layer in (k_cnx.LayerScale(1e-6, 4, name="ls"),
+                    k_cnx.StochasticDepth(0.25, name="sd")):
+        config = keras.saving.serialize_keras_object(k_layer)
+        layer = kiln.layers.deserialize(config)
+        assert type(layer).__name__ == type(k_layer).__name__
+        assert set(layer.get_config()) == set(k_layer.get_config())
+        assert layer.name == k_layer.name
+    scale = kiln.layers.deserialize(keras.saving.serialize_keras_object(
+        k_cnx.LayerScale(0.5, 3)))
+    np.testing.assert_allclose(scale(np.ones((1, 3), "float32")), 0.5)
+
+
+def test_stochastic_depth_drops_whole_samples():
+    x = np.ones((256, 2, 3), "float32")
+    y = np.asarray(_convnext.StochasticDepth(0.25)(x, training=True))
+    per_sample = y.reshape(256, -1)
+    assert set(np.unique(per_sample).tolist()) <= {0.0, 1.0 / 0.75}
+    assert (per_sample == per_sample[:, :1]).all()  # one draw per sample
+    assert 0.1 < (per_sample[:, 0] == 0).mean() < 0.4
+    assert (np.asarray(_convnext.StochasticDepth(0.25)(x)) == x).all()  # not training

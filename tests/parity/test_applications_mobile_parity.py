@@ -1,0 +1,184 @@
+"""MobileNet (V1), MobileNetV2, MobileNetV3Small/Large and DenseNet121 against Keras: same
+layer names and classes, same weights (paths and shapes) in the same order, same parameter
+count and output shape; with Keras's weights copied in (set_weights), the same outputs
+(MobileNetV2, MobileNetV3Small, DenseNet121). One small configuration per family, weights=None,
+each model built once per module (building, not running, is what costs).
+
+The weight files chosen for weights="imagenet" (name, URL, hash) are Keras's: both libraries
+are built with their blocks stubbed out (cheap) and stopped at the download, whose arguments
+are compared.
+
+Known difference: MobileNetV3's squeeze-excite gate is `ReLU(6)(x + 3) * (1 / 6)` in Keras, a
+ReLU layer between two `keras.ops` nodes; kiln's functional graph has no op nodes, so kiln
+builds one Activation("hard_sigmoid") layer there under the ReLU's name. The class check
+expects exactly that at exactly those layers."""
+
+import keras
+import numpy as np
+import pytest
+from keras.src.applications import densenet as k_densenet
+from keras.src.applications import mobilenet as k_mobilenet
+from keras.src.applications import mobilenet_v2 as k_mobilenet_v2
+from keras.src.applications import mobilenet_v3 as k_mobilenet_v3
+from keras.src.utils import file_utils as k_file_utils
+
+import kiln
+from kiln.applications import (_common, _densenet, _mobilenet, _mobilenet_v3, densenet,
+                               mobilenet, mobilenet_v2, mobilenet_v3)
+
+CASES = {  # name: (kiln constructor, keras constructor, kwargs, input range or None)
+    "MobileNet": (mobilenet.MobileNet, keras.applications.MobileNet,
+                  dict(input_shape=(32, 32, 3), alpha=0.25, depth_multiplier=2, classes=5),
+                  None),
+    "MobileNetV2": (mobilenet_v2.MobileNetV2, keras.applications.MobileNetV2,
+                    dict(input_shape=(32, 32, 3), alpha=0.35, classes=7,
+                         classifier_activation=None), (-1, 1)),
+    "MobileNetV3Small": (mobilenet_v3.MobileNetV3Small, keras.applications.MobileNetV3Small,
+                         dict(input_shape=(32, 32, 3), alpha=0.75, classes=7,
+                              classifier_activation=None), (0, 255)),
+    "MobileNetV3Large": (mobilenet_v3.MobileNetV3Large, keras.applications.MobileNetV3Large,
+                         dict(input_shape=(32, 32, 3), minimalistic=True, include_top=False,
+                              pooling="avg"), None),
+    "DenseNet121": (densenet.DenseNet121, keras.applications.DenseNet121,
+                    dict(input_shape=(32, 32, 3), include_top=False, pooling="max"), (-1, 1)),
+}
+
+
+def _fresh_names():
+    # Module fixtures run before the per-test fresh names of conftest: start both over here.
+    kiln.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
+
+
+@pytest.fixture(scope="module", params=list(CASES))
+def pair(request):
+    kiln_fn, keras_fn, kwargs, _ = CASES[request.param]
+    _fresh_names()
+    return request.param, keras_fn(weights=None, **kwargs), kiln_fn(weights=None, **kwargs)
+
+
+def _expected_classes(km):
+    """Keras's layer classes, with kiln's one known difference (see the module docstring)."""
+    names = [layer.name for layer in km.layers]
+    classes = [type(layer).__name__ for layer in km.layers]
+    for i in range(1, len(names)):
+        if names[i - 1].endswith("squeeze_excite_conv_1"):
+            assert classes[i] == "ReLU"  # Keras's gate
+            classes[i] = "Activation"
+    return classes
+
+
+def test_same_architecture(pair):
+    name, km, lm = pair
+    assert lm.name == km.name
+    assert [l.name for l in lm.layers] == [l.name for l in km.layers]
+    assert [type(l).__name__ for l in lm.layers] == _expected_classes(km)
+    assert [w.path for w in lm.weights] == [w.path for w in km.weights]
+    assert [tuple(w.shape) for w in lm.weights] == [tuple(w.shape) for w in km.weights]
+    assert [w.path for w in lm.trainable_weights] == [w.path for w in km.trainable_weights]
+    assert tuple(lm.output.shape) == tuple(km.output.shape)
+    assert lm.count_params() == km.count_params()
+    gates = [l for l in lm.layers if type(l).__name__ != type(km.get_layer(l.name)).__name__]
+    assert all(l.get_config()["activation"] == "hard_sigmoid" for l in gates)
+    assert bool(gates) == (name == "MobileNetV3Small")
+
+
+def test_same_outputs_with_keras_weights(pair):
+    name, km, lm = pair
+    low_high = CASES[name][3]
+    if low_high is None:
+        pytest.skip("numbers on MobileNetV2, MobileNetV3Small and DenseNet121 only (time)")
+    # Keras's initial weights, with BatchNormalization's four made non-trivial (so inference
+    # mode is exercised and a swapped order shows); activations stay finite.
+    rng = np.random.default_rng(0)
+    weights = [_perturbed(v, rng) for v in km.weights]
+    km.set_weights(weights)
+    lm.set_weights(weights)
+    x = rng.uniform(*low_high, (2, 32, 32, 3)).astype("float32")
+    want = np.asarray(km.predict(x, verbose=0))
+    got = np.asarray(lm(x, training=False))
+    assert got.shape == want.shape
+    assert np.isfinite(want).all() and np.abs(want).max() > 1e-2
+    np.testing.assert_allclose(got, want, atol=1e-4, rtol=1e-4)
+
+
+def _perturbed(v, rng):
+    w = np.asarray(v.numpy())
+    kind = v.path.rsplit("/", 1)[-1]
+    if kind in ("gamma", "moving_variance"):
+        return rng.uniform(0.5, 1.5, w.shape).astype(w.dtype)
+    if kind in ("beta", "moving_mean"):
+        return rng.normal(0, 0.1, w.shape).astype(w.dtype)
+    return w
+
+
+# -- weights="imagenet": the file each library would download ------------------------------
+
+class _Download(Exception):
+    pass
+
+
+def _stop(*args, **kwargs):
+    raise _Download(args[0], args[1], kwargs.get("file_hash"))
+
+
+def _skip_block(x, *args, **kwargs):
+    return x
+
+
+URL_CASES = {  # name: (kiln constructor, keras constructor, kwargs)
+    "MobileNet": (mobilenet.MobileNet, keras.applications.MobileNet,
+                  dict(alpha=0.5, input_shape=(160, 160, 3), include_top=False)),
+    "MobileNetV2": (mobilenet_v2.MobileNetV2, keras.applications.MobileNetV2,
+                    dict(alpha=0.35, input_shape=(96, 96, 3), include_top=False)),
+    "MobileNetV3Small": (mobilenet_v3.MobileNetV3Small, keras.applications.MobileNetV3Small,
+                         dict(alpha=0.75, include_top=False)),
+    "MobileNetV3Large": (mobilenet_v3.MobileNetV3Large, keras.applications.MobileNetV3Large,
+                         dict(minimalistic=True)),
+    "DenseNet169": (densenet.DenseNet169, keras.applications.DenseNet169,
+                    dict(include_top=False)),
+}
+
+
+@pytest.fixture
+def stubbed(monkeypatch):
+    """Both libraries with their blocks skipped and `get_file` stopping the build."""
+    monkeypatch.setattr(k_file_utils, "get_file", _stop)
+    monkeypatch.setattr(_common, "get_file", _stop)
+    for module, block in ((k_mobilenet, "_depthwise_conv_block"),
+                          (k_mobilenet_v2, "_inverted_res_block"),
+                          (k_mobilenet_v3, "_inverted_res_block"),
+                          (k_densenet, "dense_block"), (k_densenet, "transition_block"),
+                          (_mobilenet, "depthwise_block"), (_mobilenet, "inverted_res_block"),
+                          (_mobilenet_v3, "inverted_res_block"),
+                          (_densenet, "dense_block"), (_densenet, "transition_block")):
+        monkeypatch.setattr(module, block, _skip_block)
+
+
+@pytest.mark.parametrize("name", list(URL_CASES))
+def test_imagenet_weight_file_is_keras(stubbed, name):
+    kiln_fn, keras_fn, kwargs = URL_CASES[name]
+    with pytest.raises(_Download) as want:
+        keras_fn(weights="imagenet", **kwargs)
+    with pytest.raises(_Download) as got:
+        kiln_fn(weights="imagenet", **kwargs)
+    assert got.value.args == want.value.args
+    assert got.value.args[1].startswith("https://storage.googleapis.com/")
+
+
+def test_hash_tables_are_keras():
+    assert _mobilenet_v3.WEIGHTS_HASHES == k_mobilenet_v3.WEIGHTS_HASHES
+    assert _mobilenet.V1_BASE == k_mobilenet.BASE_WEIGHT_PATH
+    assert _mobilenet.V2_BASE == k_mobilenet_v2.BASE_WEIGHT_PATH
+    assert _mobilenet_v3.V3_BASE == k_mobilenet_v3.BASE_WEIGHT_PATH
+    assert _densenet.densenet_url(201, True)[1] == k_densenet.DENSENET201_WEIGHT_PATH
+    assert _densenet.densenet_url(121, False)[1] == k_densenet.DENSENET121_WEIGHT_PATH_NO_TOP
+
+
+def test_preprocessing_is_keras():
+    x = np.random.default_rng(1).uniform(0, 255, (2, 4, 4, 3)).astype("float32")
+    for ours, theirs in ((mobilenet, k_mobilenet), (mobilenet_v2, k_mobilenet_v2),
+                         (densenet, k_densenet)):
+        np.testing.assert_allclose(ours.preprocess_input(x.copy()),
+                                   np.asarray(theirs.preprocess_input(x.copy())), rtol=1e-6)
+    assert mobilenet_v3.preprocess_input(x) is x
