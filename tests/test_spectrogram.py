@@ -19,14 +19,14 @@ SIGNAL = np.random.default_rng(3).normal(size=(2, 96, 2)).astype("float32")
 
 # -- windows and the initializer ---------------------------------------------------------------
 
-@pytest.mark.parametrize("name", sorted(set(WINDOWS)))
-def test_windows_match_scipy(name):
+def test_windows_match_scipy():
     signal = pytest.importorskip("scipy.signal")
-    for length in (1, 2, 5, 8, 31):
-        for periodic in (False, True):
-            np.testing.assert_allclose(get_window(name, length, periodic),
-                                       signal.get_window(name, length, fftbins=periodic),
-                                       atol=1e-12)
+    for name in sorted(WINDOWS):  # every name, SciPy's aliases included
+        for length in (1, 2, 5, 8, 31):
+            for periodic in (False, True):
+                np.testing.assert_allclose(get_window(name, length, periodic),
+                                           signal.get_window(name, length, fftbins=periodic),
+                                           atol=1e-12, err_msg=f"{name} {length} {periodic}")
 
 
 def test_window_suffixes_and_known_values():
@@ -212,7 +212,8 @@ def test_mel_shapes_jit_and_db_clipping():
     out = layer(x)
     assert out.shape == (2, 10, 96 // 8 + 1)
     assert layer(x[0]).shape == (10, 13)
-    np.testing.assert_allclose(jax.jit(layer.__call__)(x), out, rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(jax.jit(layer.__call__)(x[:1]), layer(x[:1]), rtol=1e-5,
+                               atol=1e-4)
     assert float(out.max() - out.min()) <= 30.0 + 1e-4
     power = MelSpectrogram(fft_length=32, sequence_stride=8, num_mel_bins=10,
                            power_to_db=False)(x)

@@ -12,6 +12,7 @@ BASE_URL = f"{_common.BASE_URL}densenet/"
 _EPS = 1.001e-5  # Keras's BatchNormalization epsilon for DenseNets
 # blocks per dense stage (conv2..conv5) of each depth
 BLOCKS = {121: (6, 12, 24, 16), 169: (6, 12, 32, 32), 201: (6, 12, 48, 32)}
+_DEPTHS = {blocks: depth for depth, blocks in BLOCKS.items()}
 _HASHES = {  # Keras's: (with top, without top)
     121: ("9d60b8095a5708f2dcce2bca79d332c7", "30ee3e1110167f948a6b9946edeeb738"),
     169: ("d699b8f76981ab1b30698df4c175e90b", "b8c4d4c20dd625c148057b9ff1c1176b"),
@@ -59,19 +60,24 @@ def densenet_url(depth: int, include_top: bool) -> tuple[str, str, str]:
     return f"{fname}.h5", f"{BASE_URL}{fname}.h5", _HASHES[depth][0 if include_top else 1]
 
 
-def densenet(depth: int, include_top: bool, weights: Any, input_tensor: Any,
+def densenet(blocks: Any, include_top: bool, weights: Any, input_tensor: Any,
              input_shape: Any, pooling: Any, classes: int, classifier_activation: Any,
-             name: str) -> Model:
-    """A DenseNet of `depth` (121, 169, 201) with Keras's names, arguments and weights."""
+             name: str = "densenet") -> Model:
+    """Keras's `DenseNet(blocks, ...)`: dense stages of `blocks` layers (`BLOCKS[121]` etc.);
+    ImageNet weights exist for the three `BLOCKS` only."""
     _common.check_args(weights, include_top, classes)
+    blocks = tuple(blocks)
+    if weights == "imagenet" and blocks not in _DEPTHS:
+        raise ValueError(f"ImageNet weights exist for the DenseNet blocks {list(_DEPTHS)} only. "
+                         f"Received: blocks={blocks}. Fix: pass weights=None.")
     inputs, x = _common.make_input(input_tensor, input_shape, 224, 32, include_top, weights)
     x = layers.ZeroPadding2D(padding=((3, 3), (3, 3)))(x)
     x = layers.Conv2D(64, 7, strides=2, use_bias=False, name="conv1_conv")(x)
     x = layers.Activation("relu", name="conv1_relu")(_bn(x, "conv1_bn"))
     x = layers.ZeroPadding2D(padding=((1, 1), (1, 1)))(x)
     x = layers.MaxPooling2D(3, strides=2, name="pool1")(x)
-    for stage, blocks in enumerate(BLOCKS[depth], start=2):
-        x = dense_block(x, blocks, name=f"conv{stage}")
+    for stage, n in enumerate(blocks, start=2):
+        x = dense_block(x, n, name=f"conv{stage}")
         if stage < 5:
             x = transition_block(x, 0.5, name=f"pool{stage}")
     x = layers.Activation("relu", name="relu")(_bn(x, "bn"))
@@ -80,4 +86,4 @@ def densenet(depth: int, include_top: bool, weights: Any, input_tensor: Any,
         x = _common.classifier(x, classes, classifier_activation, weights)
     else:
         x = _common.pool(x, pooling)
-    return _common.build(inputs, x, name, weights, lambda: densenet_url(depth, include_top))
+    return _common.build(inputs, x, name, weights, lambda: densenet_url(_DEPTHS[blocks], include_top))

@@ -24,7 +24,7 @@ def DenseNet121(include_top: bool = True, weights: Any = "imagenet", input_tenso
         >>> inspect.signature(DenseNet121).parameters["name"].default
         'densenet121'
     """
-    return _densenet.densenet(121, include_top, weights, input_tensor, input_shape, pooling,
+    return _densenet.densenet(_densenet.BLOCKS[121], include_top, weights, input_tensor, input_shape, pooling,
                               classes, classifier_activation, name)
 
 
@@ -38,7 +38,7 @@ def DenseNet169(include_top: bool = True, weights: Any = "imagenet", input_tenso
         >>> inspect.signature(DenseNet169).parameters["name"].default
         'densenet169'
     """
-    return _densenet.densenet(169, include_top, weights, input_tensor, input_shape, pooling,
+    return _densenet.densenet(_densenet.BLOCKS[169], include_top, weights, input_tensor, input_shape, pooling,
                               classes, classifier_activation, name)
 
 
@@ -52,7 +52,7 @@ def DenseNet201(include_top: bool = True, weights: Any = "imagenet", input_tenso
         >>> inspect.signature(DenseNet201).parameters["name"].default
         'densenet201'
     """
-    return _densenet.densenet(201, include_top, weights, input_tensor, input_shape, pooling,
+    return _densenet.densenet(_densenet.BLOCKS[201], include_top, weights, input_tensor, input_shape, pooling,
                               classes, classifier_activation, name)
 
 

@@ -30,6 +30,7 @@ import numpy as np
 
 from .. import _scope
 from ..metrics._base import Metric
+from ..training._steps import flatten_outputs
 
 
 def attribute_metrics(layer: Any) -> list[Metric]:
@@ -122,6 +123,34 @@ class KerasModelAPI:
         own = [m for m in attribute_metrics(self) if id(m) not in seen and
                not seen.add(id(m))]
         return compiled + own
+
+    def compute_metrics(self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None) -> dict:
+        """Updates the compiled metrics on one batch and returns `get_metrics_result()`.
+
+        Override it, as in Keras, to update metrics of your own (`fit` / `evaluate` then log
+        what it returns each step); `super().compute_metrics(...)` keeps the compiled ones.
+        """
+        spec = self._compiled
+        if spec is not None and y is not None:
+            y_true, preds = flatten_outputs(self, y), flatten_outputs(self, y_pred)
+            for group, weight in ((spec.metrics, None), (spec.weighted, sample_weight)):
+                for i, metrics in enumerate(group):
+                    for m in metrics:
+                        m.update_state(y_true[i], preds[i], sample_weight=weight)
+        return self.get_metrics_result()
+
+    compute_metrics._kiln_default = True  # type: ignore[attr-defined]
+
+    def get_metrics_result(self) -> dict:
+        """`{name: current result}` of every metric in `metrics` (dict results merged)."""
+        out: dict = {}
+        for m in self.metrics:
+            result = m.result()
+            if isinstance(result, dict):
+                out.update(result)
+            else:
+                out[getattr(m, "log_name", m.name)] = result
+        return out
 
     def stateless_compute_loss(self, trainable_variables: Any, non_trainable_variables: Any,
                                metrics_variables: Any, x: Any = None, y: Any = None,

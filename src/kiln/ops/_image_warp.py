@@ -11,6 +11,7 @@ Images are `(height, width, channels)` or batched `(batch, height, width, channe
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import jax
@@ -87,15 +88,21 @@ def perspective_transform(images: Any, start_points: Any, end_points: Any,
     if start.shape != end.shape:
         raise ValueError(f"perspective_transform: expected start_points and end_points of "
                          f"the same shape; received {start.shape} and {end.shape}.")
-    transform = homography(start, end)
     batch = x.shape[0] if x.ndim == 4 else 1
-    if transform.shape[0] not in (1, batch):
+    if _points(start, "start_points").shape[0] not in (1, batch):
         raise ValueError(f"perspective_transform: expected one point set or one per image "
-                         f"({batch}); received {transform.shape[0]}.")
+                         f"({batch}); received {start.shape[0]}.")
+    return _perspective_compiled(x, start, end, float(fill_value), interpolation, data_format)
+
+
+@partial(jax.jit, static_argnums=(3, 4, 5))
+def _perspective_compiled(x: jax.Array, start: jax.Array, end: jax.Array, fill_value: Any,
+                          interpolation: str, data_format: str | None) -> jax.Array:
+    transform = homography(start, end)
     if x.ndim == 3:
         return affine_transform(x, transform[0], interpolation, "constant", fill_value,
                                 data_format)
-    transform = jnp.broadcast_to(transform, (batch, 8))
+    transform = jnp.broadcast_to(transform, (x.shape[0], 8))
     return affine_transform(x, transform, interpolation, "constant", fill_value, data_format)
 
 
@@ -132,15 +139,23 @@ def elastic_warp(images: jax.Array, noise: jax.Array, alpha: Any, sigma: Any,
     >>> elastic_warp(x, jnp.zeros((2, 1, 4, 4)), 2.0, 1.0, 1.0).shape
     (1, 4, 4, 1)
     """
+    taps = kernel_taps(max_sigma) + 2  # 2 spare taps, so that rounding never cuts one
+    return _elastic_compiled(images, noise, alpha, sigma, float(fill_value), taps,
+                             _ORDERS[interpolation], fill_mode, data_format)
+
+
+@partial(jax.jit, static_argnums=(4, 5, 6, 7, 8))
+def _elastic_compiled(images: jax.Array, noise: jax.Array, alpha: Any, sigma: Any,
+                      fill_value: Any, taps: int, order: int, fill_mode: str,
+                      data_format: str | None) -> jax.Array:
     x = jnp.moveaxis(images, 1, -1) if data_format == "channels_first" else images
     dtype = x.dtype
-    kernel = _gaussian_kernel(sigma, kernel_taps(max_sigma) + 2, dtype)  # 2 spare taps
+    kernel = _gaussian_kernel(sigma, taps, dtype)
     fields = _depthwise_same(jnp.moveaxis(noise.astype(dtype), 0, -1) * sigma, kernel)
     rows, cols = jnp.meshgrid(jnp.arange(x.shape[1], dtype=dtype),
                               jnp.arange(x.shape[2], dtype=dtype), indexing="ij")
     src_cols = cols + jnp.asarray(alpha, dtype) * fields[..., 0]
     src_rows = rows + jnp.asarray(alpha, dtype) * fields[..., 1]
-    order = _ORDERS[interpolation]
 
     def one(image: jax.Array, r: jax.Array, c: jax.Array) -> jax.Array:
         def channel(ch: jax.Array) -> jax.Array:
@@ -194,7 +209,7 @@ def elastic_transform(images: Any, alpha: float = 20.0, sigma: float = 5.0,
     return out[0] if squeeze else out
 
 
-def _ssim_inputs(image1: Any, image2: Any, filter_size: int) -> tuple:
+def _ssim_inputs(image1: Any, image2: Any, filter_size: int, data_format: str | None) -> tuple:
     a, b = _images(image1, "ssim"), _images(image2, "ssim")
     if a.shape != b.shape:
         raise ValueError(f"ssim: expected image1 and image2 of the same shape; received "
@@ -202,6 +217,11 @@ def _ssim_inputs(image1: Any, image2: Any, filter_size: int) -> tuple:
     if not isinstance(filter_size, (int, np.integer)) or filter_size < 1:
         raise ValueError(f"ssim: expected filter_size a positive int; received "
                          f"{filter_size!r}. Pass e.g. filter_size=11.")
+    spatial = a.shape[-2:] if data_format == "channels_first" else a.shape[-3:-1]
+    if min(spatial) < filter_size:
+        raise ValueError(f"ssim: expected images at least filter_size={filter_size} pixels "
+                         f"high and wide; received {spatial[0]}x{spatial[1]}. Pass a "
+                         f"smaller filter_size.")
     return a, b
 
 
@@ -217,16 +237,25 @@ def ssim(image1: Any, image2: Any, max_val: float = 1.0, filter_size: int = 11,
     >>> round(float(ssim(x, 1.0 - x, filter_size=3)), 4)
     -1.0
     """
-    a, b = _ssim_inputs(image1, image2, filter_size)
+    a, b = _ssim_inputs(image1, image2, filter_size, data_format)
     dtype = a.dtype if jnp.issubdtype(a.dtype, jnp.floating) else _config.floatx()
     squeeze = a.ndim == 3
-    a, b = (v[None] if squeeze else v for v in (a, b))
-    if data_format != "channels_first":
+    a, b = (v[None].astype(dtype) if squeeze else v.astype(dtype) for v in (a, b))
+    c1, c2 = (k1 * max_val) ** 2, (k2 * max_val) ** 2
+    values = _ssim_compiled(a, b, c1, c2, filter_sigma, int(filter_size),
+                            data_format == "channels_first")
+    return (values[0] if squeeze else values).astype(jnp.asarray(image1).dtype)
+
+
+@partial(jax.jit, static_argnums=(5, 6))
+def _ssim_compiled(a: jax.Array, b: jax.Array, c1: Any, c2: Any, filter_sigma: Any,
+                   filter_size: int, channels_first: bool) -> jax.Array:
+    if not channels_first:
         a, b = (jnp.moveaxis(v, -1, 1) for v in (a, b))
     batch, channels, height, width = a.shape
-    a, b = (v.astype(dtype).reshape(batch * channels, height, width, 1) for v in (a, b))
-    t = jnp.arange(filter_size, dtype=dtype) - (filter_size - 1) / 2.0
-    g = jnp.exp(-(t ** 2) / (2.0 * jnp.asarray(filter_sigma, dtype) ** 2))
+    a, b = (v.reshape(batch * channels, height, width, 1) for v in (a, b))
+    t = jnp.arange(filter_size, dtype=a.dtype) - (filter_size - 1) / 2.0
+    g = jnp.exp(-(t ** 2) / (2.0 * jnp.asarray(filter_sigma, a.dtype) ** 2))
     kernel = jnp.outer(g / jnp.sum(g), g / jnp.sum(g))[:, :, None, None]
 
     def mean(v: jax.Array) -> jax.Array:
@@ -236,11 +265,9 @@ def ssim(image1: Any, image2: Any, max_val: float = 1.0, filter_size: int = 11,
     mu1, mu2 = mean(a), mean(b)
     var1, var2 = mean(a * a) - mu1 * mu1, mean(b * b) - mu2 * mu2
     cov = mean(a * b) - mu1 * mu2
-    c1, c2 = (k1 * max_val) ** 2, (k2 * max_val) ** 2
     index = ((2.0 * mu1 * mu2 + c1) * (2.0 * cov + c2)) / (
         (mu1 * mu1 + mu2 * mu2 + c1) * (var1 + var2 + c2))
-    values = jnp.mean(index, axis=(1, 2, 3)).reshape(batch, channels).mean(axis=-1)
-    return (values[0] if squeeze else values).astype(jnp.asarray(image1).dtype)
+    return jnp.mean(index, axis=(1, 2, 3)).reshape(batch, channels).mean(axis=-1)
 
 
 CUSTOM = (elastic_transform, perspective_transform, ssim)

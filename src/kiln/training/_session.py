@@ -121,8 +121,9 @@ class Session:
         # A user's train_step / test_step / predict_step override (Keras's JAX form) runs in
         # place of kiln's own step, in the same fused loop.
         custom, own = CustomSteps(runner), overridden_steps(self.model)
-        train = (custom.train_step, True) if "train_step" in own else (runner.train_step,)
-        test = (custom.test_step, True) if "test_step" in own else (runner.test_step,)
+        mine = runner.own_metrics  # a compute_metrics override: the built-in step gives logs
+        train = (custom.train_step, True) if "train_step" in own else (runner.train_step, mine)
+        test = (custom.test_step, True) if "test_step" in own else (runner.test_step, mine)
         predict = custom.predict_step if "predict_step" in own else None
         self.train_fn = _jit(runner.multi(*train), sh, *steps_io, donate_argnums=0)
         self.test_fn = _jit(runner.multi(*test), sh, *steps_io)

@@ -17,6 +17,7 @@ import jax.numpy as jnp
 from .. import _scope
 from .._types import Batch, Params, State
 from ..distribution import _placement
+from ._custom_step import flat_logs, metric_entries
 from ._data import SharedRows
 
 
@@ -86,6 +87,9 @@ class Runner:
         self.non_trainable = {v.path: v for v in non_trainable}
         self.constraints = {v.path: v.constraint for v in trainable
                             if getattr(v, "constraint", None) is not None}
+        # A class that overrides Keras's `compute_metrics` (kiln's default carries the mark).
+        own = getattr(type(model), "compute_metrics", None)
+        self.own_metrics = own is not None and not getattr(own, "_kiln_default", False)
 
     # -- the forward pass ---------------------------------------------------------------------
     def _bound(self, params: dict, state: dict) -> dict:
@@ -128,7 +132,9 @@ class Runner:
 
     # -- one step -----------------------------------------------------------------------------
     def update_metrics(self, ms: dict, batch: tuple, y_pred: Any, loss: Any,
-                       per_output: list) -> dict:
+                       per_output: list) -> tuple[dict, Any]:
+        """`(new metric state, logs)`: the loss trackers, then the compiled metrics, or a
+        `compute_metrics` override whose return value becomes the step's logs (else None)."""
         x, y, sw = batch
         spec = self.spec
         ms = dict(ms)
@@ -138,6 +144,8 @@ class Runner:
         for i, t in spec.output_loss_trackers:
             if i < len(per_output) and per_output[i] is not None:
                 ms[t.name] = t.stateless_update(ms[t.name], per_output[i], sample_weight=n)
+        if self.own_metrics:
+            return self._own_metrics(ms, batch, y_pred)
         if y is not None and (any(spec.metrics) or any(spec.weighted)):
             y_true, preds = flatten_outputs(self.model, y), flatten_outputs(self.model, y_pred)
             for group, weight in ((spec.metrics, None), (spec.weighted, sw)):
@@ -145,9 +153,27 @@ class Runner:
                     for m in metrics:
                         ms[m.log_name] = m.stateless_update(ms[m.log_name], y_true[i], preds[i],
                                                             sample_weight=weight)
-        return ms
+        return ms, None
 
-    def train_step(self, ts: TrainState, batch: Batch) -> TrainState:
+    def _own_metrics(self, ms: dict, batch: tuple, y_pred: Any) -> tuple[dict, Any]:
+        """The model's `compute_metrics(x, y, y_pred, sample_weight)`, run as Keras runs it:
+        every metric variable bound to the step's state, its writes kept, its result the
+        logs."""
+        x, y, sw = batch
+        entries = [(k, m) for k, m in metric_entries(self.model) if k in ms]
+        values = {var: ms[k][name] for k, m in entries for name, var in m._state_items()}
+        with _scope.bind(values) as scope:
+            logs = self.model.compute_metrics(x, y, y_pred, sw)
+        for k, m in entries:
+            ms[k] = {name: scope.writes.get(id(var), ms[k][name]) for name, var in m._state_items()}
+        return ms, flat_logs(logs, "compute_metrics")
+
+    def step_result(self, ts: TrainState, logs: Any) -> Any:
+        """What a step returns: the state, with the logs when `compute_metrics` is the
+        model's own (the fused loop then keeps the last step's logs, as for an override)."""
+        return (ts, logs) if self.own_metrics else ts
+
+    def train_step(self, ts: TrainState, batch: Batch) -> Any:
         key = jax.random.wrap_key_data(ts.key)
         grad_fn = jax.value_and_grad(self.scaled_loss_and_updates, has_aux=True)
         with _scope.bind(training=True, key=key, pure=False) as step:
@@ -162,14 +188,14 @@ class Runner:
             params, opt_state = self.spec.optimizer.apply(grads, ts.params, ts.opt_state)
         for path, constraint in self.constraints.items():
             params[path] = constraint(params[path])
-        ms = self.update_metrics(ts.metric_state, batch, y_pred, loss, per_output)
-        return TrainState(params, state, opt_state, ms, new_key)
+        ms, logs = self.update_metrics(ts.metric_state, batch, y_pred, loss, per_output)
+        return self.step_result(TrainState(params, state, opt_state, ms, new_key), logs)
 
-    def test_step(self, ts: TrainState, batch: tuple) -> TrainState:
+    def test_step(self, ts: TrainState, batch: tuple) -> Any:
         loss, (y_pred, _, per_output) = self.loss_and_updates(ts.params, ts.state, batch, False,
                                                               jax.random.wrap_key_data(ts.key))
-        ms = self.update_metrics(ts.metric_state, batch, y_pred, loss, per_output)
-        return ts._replace(metric_state=ms)
+        ms, logs = self.update_metrics(ts.metric_state, batch, y_pred, loss, per_output)
+        return self.step_result(ts._replace(metric_state=ms), logs)
 
     def predict_step(self, ts: TrainState, x: Any) -> Any:
         return self.forward(ts.params, ts.state, x, False, jax.random.wrap_key_data(ts.key))[0]
