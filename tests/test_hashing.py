@@ -56,6 +56,10 @@ def test_fingerprint_cat64_mixes_in_order():
     assert fingerprint_cat64(1, 2) != fingerprint_cat64(2, 1)
     assert fingerprint_cat64(0, 0) != 0
     assert all(0 <= fingerprint_cat64(a, b) < 2 ** 64 for a in (0, 2 ** 64 - 1) for b in (5, 9))
+    a = np.array([0, 1, 2 ** 64 - 1, 0xDECAFCAFFE], np.uint64)
+    b = np.array([7, 2 ** 63, 3, 101], np.uint64)
+    assert fingerprint_cat64(a, b).tolist() == [fingerprint_cat64(int(x), int(y))
+                                                for x, y in zip(a, b)]
 
 
 # -- Hashing ---------------------------------------------------------------------------------

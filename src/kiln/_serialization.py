@@ -127,6 +127,12 @@ def _serialize_object(obj: Any) -> dict[str, Any]:
     else:
         out = {"module": cls.__module__, "class_name": cls.__name__,
                "config": obj.get_config(), "registered_name": _registry.get_registered_name(cls)}
+    own = getattr(type(obj), "get_build_config", None)
+    if own is not None and not getattr(own, "_kiln_default", False):
+        build_config = obj.get_build_config()  # the class's own, as Keras writes it
+        if build_config is not None:
+            out["build_config"] = serialize(build_config)
+        return out
     build_shape = getattr(obj, "_build_shape", None) if getattr(obj, "built", False) else None
     if build_shape is not None and out["class_name"] not in _SHAPES_DICT_BUILD:
         out["build_config"] = {"input_shape": serialize(build_shape)}
@@ -178,7 +184,17 @@ def _deserialize(config: Any, kind: str | None, label: str | None) -> Any:
     inner = dict(inner or {})
     if kind == "layers":
         inner = {k: v for k, v in inner.items() if _KERAS_ONLY.get(k, _KEEP) != v}
-    return obj.from_config(inner) if hasattr(obj, "from_config") else obj(**inner)
+    instance = obj.from_config(inner) if hasattr(obj, "from_config") else obj(**inner)
+    _own_build_from_config(instance, config.get("build_config"))
+    return instance
+
+
+def _own_build_from_config(instance: Any, build_config: Any) -> None:
+    """A class that defines its own `build_from_config` gets it called on load, as Keras
+    calls it (kiln's layers are built by the graph or by their first call instead)."""
+    own = getattr(type(instance), "build_from_config", None)
+    if build_config and own is not None and not getattr(own, "_kiln_default", False):
+        instance.build_from_config(build_config)
 
 
 def _function(config: dict, kind: str | None, label: str | None) -> Any:

@@ -24,7 +24,8 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -33,7 +34,8 @@ import numpy as np
 from . import _registry
 from ._initializer_samplers import standardize_dtype, standardize_shape
 
-__all__ = ["STFT", "WINDOWS", "get_window", "stft_kernel"]
+__all__ = ["STFT", "WINDOWS", "STFTInitializer", "check_window", "get_window", "stft",
+           "stft_kernel"]
 
 # General-cosine coefficients of SciPy's cosine-sum windows.
 _COSINE_SUMS = {
@@ -229,10 +231,10 @@ class STFT:
                 "scaling": self.scaling}
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> "STFT":
+    def from_config(cls, config: dict[str, Any]) -> STFT:
         return cls(**config)
 
-    def clone(self) -> "STFT":
+    def clone(self) -> STFT:
         return type(self).from_config(self.get_config())
 
     def __repr__(self) -> str:

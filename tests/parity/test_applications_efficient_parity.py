@@ -1,9 +1,14 @@
 """EfficientNet, EfficientNetV2 and ConvNeXt: kiln builds Keras's architectures (same layer
-names and classes, same weights, paths and shapes, in the same order; with Keras's weights
-copied in, the same outputs). Only the smallest variant of each family is built (32x32
-inputs, weights=None; building costs seconds a model in each library); the larger variants
-are checked through the arguments Keras's constructors pass to their family builder, the
-block tables, signatures and Keras's weight-file names, origins and hashes.
+names, classes and configs, same weights, paths and shapes, in the same order; with Keras's
+weights copied in, the same outputs). Only the smallest variant of each family is built
+(32x32 inputs, weights=None); the larger variants are checked through the arguments Keras's
+constructors pass to their family builder, the block tables, signatures and Keras's
+weight-file names, origins and hashes.
+
+While the models are built, jax.random's samplers draw with NumPy in both libraries: each
+distinct weight shape would otherwise compile its own XLA sampling program, in each library
+(about 30 s of this file's time). The values are replaced by set_weights before any number
+is compared, and the initializer configs are compared separately.
 
 ConvNeXt's residual `+` is an operation in Keras (in `model.operations`, not `layers`); kiln
 adds it with an unnamed `Add` layer, so kiln's `layers` equal Keras's `operations` there."""
@@ -11,6 +16,7 @@ adds it with an unnamed `Add` layer, so kiln's `layers` equal Keras's `operation
 import inspect
 from unittest import mock
 
+import jax
 import keras
 import numpy as np
 import pytest
@@ -45,7 +51,27 @@ def pair(request):
     # Module fixtures run before the per-test fresh names of conftest: start both over here.
     kiln.backend.clear_session()
     keras.backend.clear_session(free_memory=False)
-    return request.param, keras_fn(weights=None, **kwargs), kiln_fn(weights=None, **kwargs)
+    with _numpy_sampling():
+        return request.param, keras_fn(weights=None, **kwargs), kiln_fn(weights=None, **kwargs)
+
+
+def _numpy_sampling():
+    """jax.random's truncated_normal / uniform / normal drawn with NumPy (seeded)."""
+    rng = np.random.default_rng(0)
+
+    def dtype_of(dtype):
+        return np.dtype(dtype or "float32")
+
+    def truncated_normal(key, lower, upper, shape=(), dtype=None, **kwargs):
+        return np.clip(rng.standard_normal(shape), lower, upper).astype(dtype_of(dtype))
+
+    def uniform(key, shape=(), dtype=None, minval=0.0, maxval=1.0, **kwargs):
+        return rng.uniform(minval, maxval, shape).astype(dtype_of(dtype))
+
+    def normal(key, shape=(), dtype=None, **kwargs):
+        return rng.standard_normal(shape).astype(dtype_of(dtype))
+    return mock.patch.multiple(jax.random, truncated_normal=truncated_normal, uniform=uniform,
+                               normal=normal)
 
 
 def test_same_architecture(pair):
@@ -59,6 +85,29 @@ def test_same_architecture(pair):
     assert [w.path for w in lm.trainable_weights] == [w.path for w in km.trainable_weights]
     assert tuple(lm.output.shape) == tuple(km.output.shape)
     assert lm.count_params() == km.count_params()
+
+
+def test_same_layer_configs(pair):
+    # Every argument both libraries write (initializers included) has the same value; keys
+    # only one side writes (Keras's `quantization_config`, `renorm_*`, ...) belong to the
+    # layer classes, not to these models.
+    name, km, lm = pair
+    want_layers = km.operations if name == "ConvNeXtTiny" else km.layers
+    for k_layer, layer in zip(want_layers, lm.layers):
+        assert _common_config(layer.get_config(), k_layer.get_config()) == _common_config(
+            k_layer.get_config(), layer.get_config()), layer.name
+
+
+def _common_config(config, other):
+    """`config` on the keys `other` also has (dtype left out), nested configs likewise."""
+    if isinstance(config, dict) and isinstance(other, dict):
+        return {k: _common_config(v, other[k]) for k, v in config.items()
+                if k in other and k != "dtype"}
+    if isinstance(config, (list, tuple)) and isinstance(other, (list, tuple)):
+        return [_common_config(a, b) for a, b in zip(config, other)]
+    if isinstance(config, (list, tuple)) and len(config) == 1:
+        return config[0]  # LayerNormalization's axis: Keras writes [-1], kiln -1
+    return config
 
 
 def test_same_outputs_with_keras_weights(pair):

@@ -1,12 +1,14 @@
-"""MobileNet (V1), MobileNetV2, MobileNetV3Small/Large and DenseNet121 against Keras: same
-layer names and classes, same weights (paths and shapes) in the same order, same parameter
-count and output shape; with Keras's weights copied in (set_weights), the same outputs
-(MobileNetV2, MobileNetV3Small, DenseNet121). One small configuration per family, weights=None,
-each model built once per module (building, not running, is what costs).
+"""MobileNet (V1), MobileNetV2, MobileNetV3 and DenseNet against Keras: same layer names and
+classes, same weights (paths and shapes) in the same order, same parameter count and output
+shape; with Keras's weights copied in (set_weights), the same outputs. weights=None, 32x32
+inputs, each model built once per module (building costs ~1-3 s a model in each library).
 
-The weight files chosen for weights="imagenet" (name, URL, hash) are Keras's: both libraries
-are built with their blocks stubbed out (cheap) and stopped at the download, whose arguments
-are compared.
+Time decides the sizes: a whole DenseNet121 costs ~8 s to build in the two libraries and
+~15 s for Keras to compile its predict, so DenseNet is compared whole through both
+libraries' generic `DenseNet(blocks, ...)` with small blocks (same blocks, same code), and
+DenseNet121/169/201 and MobileNetV3Large by the arguments each passes to its blocks, recorded
+with the blocks stubbed out (cheap). The same stubs let both libraries stop at the download
+of weights="imagenet", whose file name, URL and hash are compared.
 
 Known difference: MobileNetV3's squeeze-excite gate is `ReLU(6)(x + 3) * (1 / 6)` in Keras, a
 ReLU layer between two `keras.ops` nodes; kiln's functional graph has no op nodes, so kiln
@@ -26,6 +28,7 @@ import kiln
 from kiln.applications import (_common, _densenet, _mobilenet, _mobilenet_v3, densenet,
                                mobilenet, mobilenet_v2, mobilenet_v3)
 
+_TINY = (1, 2, 1, 1)  # dense stage sizes of the small DenseNet
 CASES = {  # name: (kiln constructor, keras constructor, kwargs, input range or None)
     "MobileNet": (mobilenet.MobileNet, keras.applications.MobileNet,
                   dict(input_shape=(32, 32, 3), alpha=0.25, depth_multiplier=2, classes=5),
@@ -36,11 +39,10 @@ CASES = {  # name: (kiln constructor, keras constructor, kwargs, input range or 
     "MobileNetV3Small": (mobilenet_v3.MobileNetV3Small, keras.applications.MobileNetV3Small,
                          dict(input_shape=(32, 32, 3), alpha=0.75, classes=7,
                               classifier_activation=None), (0, 255)),
-    "MobileNetV3Large": (mobilenet_v3.MobileNetV3Large, keras.applications.MobileNetV3Large,
-                         dict(input_shape=(32, 32, 3), minimalistic=True, include_top=False,
-                              pooling="avg"), None),
-    "DenseNet121": (densenet.DenseNet121, keras.applications.DenseNet121,
-                    dict(input_shape=(32, 32, 3), include_top=False, pooling="max"), (-1, 1)),
+    "DenseNet": (lambda **kw: _densenet.densenet(_TINY, **kw),
+                 lambda **kw: k_densenet.DenseNet(list(_TINY), **kw),
+                 dict(input_shape=(32, 32, 3), include_top=True, classes=7, input_tensor=None,
+                      pooling=None, classifier_activation=None), (-1, 1)),
 }
 
 
@@ -87,7 +89,7 @@ def test_same_outputs_with_keras_weights(pair):
     name, km, lm = pair
     low_high = CASES[name][3]
     if low_high is None:
-        pytest.skip("numbers on MobileNetV2, MobileNetV3Small and DenseNet121 only (time)")
+        pytest.skip("numbers on MobileNetV2, MobileNetV3Small and DenseNet only (time)")
     # Keras's initial weights, with BatchNormalization's four made non-trivial (so inference
     # mode is exercised and a swapped order shows); activations stay finite.
     rng = np.random.default_rng(0)
@@ -182,3 +184,39 @@ def test_preprocessing_is_keras():
         np.testing.assert_allclose(ours.preprocess_input(x.copy()),
                                    np.asarray(theirs.preprocess_input(x.copy())), rtol=1e-6)
     assert mobilenet_v3.preprocess_input(x) is x
+
+
+# -- the deep models' block tables: the arguments each block gets -----------------------------
+
+def _recorder(calls):
+    def block(x, *args, **kwargs):
+        calls.append(tuple(getattr(a, "__name__", a) for a in args) + tuple(kwargs.items()))
+        return x
+    return block
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(minimalistic=True), dict(alpha=0.75)])
+@pytest.mark.parametrize("size", ["Small", "Large"])
+def test_mobilenet_v3_blocks_are_keras(monkeypatch, size, kwargs):
+    want, got = [], []
+    monkeypatch.setattr(k_mobilenet_v3, "_inverted_res_block", _recorder(want))
+    monkeypatch.setattr(_mobilenet_v3, "inverted_res_block", _recorder(got))
+    fn = f"MobileNetV3{size}"
+    km = getattr(keras.applications, fn)(weights=None, input_shape=(32, 32, 3), **kwargs)
+    lm = getattr(mobilenet_v3, fn)(weights=None, input_shape=(32, 32, 3), **kwargs)
+    assert len(want) == (11 if size == "Small" else 15)
+    assert got == want
+    assert [w.path for w in lm.weights] == [w.path for w in km.weights]
+
+
+@pytest.mark.parametrize("depth", [121, 169, 201])
+def test_densenet_blocks_are_keras(monkeypatch, depth):
+    want, got = [], []
+    for module, block in ((k_densenet, "dense_block"), (k_densenet, "transition_block")):
+        monkeypatch.setattr(module, block, _recorder(want))
+    for module, block in ((_densenet, "dense_block"), (_densenet, "transition_block")):
+        monkeypatch.setattr(module, block, _recorder(got))
+    km = getattr(keras.applications, f"DenseNet{depth}")(weights=None, include_top=False)
+    lm = getattr(densenet, f"DenseNet{depth}")(weights=None, include_top=False)
+    assert len(want) == 7 and got == want
+    assert lm.name == km.name == f"densenet{depth}"

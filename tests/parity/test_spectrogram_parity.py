@@ -70,7 +70,7 @@ def test_stft_spectrogram_weights_shapes_and_config():
     assert [w.name for w in ours.weights] == [w.name for w in theirs.weights]
     for a, b in zip(ours.get_weights(), theirs.get_weights()):
         close(a, b, 1e-6)
-    for shape in [(None, 90, 2), (3, 64, 1)]:
+    for shape in [(None, 90, 2), (3, 64, 1), (None, None, 2)]:
         assert tuple(ours.compute_output_shape(shape)) == tuple(theirs.compute_output_shape(shape))
     assert sorted(ours.get_config()) == sorted(theirs.get_config())
     keras_config = theirs.get_config()

@@ -67,6 +67,9 @@ def densenet(blocks: Any, include_top: bool, weights: Any, input_tensor: Any,
     ImageNet weights exist for the three `BLOCKS` only."""
     _common.check_args(weights, include_top, classes)
     blocks = tuple(blocks)
+    if len(blocks) != 4:
+        raise ValueError("Expected `blocks` to give the layer counts of the 4 dense stages. "
+                         f"Received: blocks={blocks}. Fix: pass 4 counts, e.g. (6, 12, 24, 16).")
     if weights == "imagenet" and blocks not in _DEPTHS:
         raise ValueError(f"ImageNet weights exist for the DenseNet blocks {list(_DEPTHS)} only. "
                          f"Received: blocks={blocks}. Fix: pass weights=None.")
@@ -86,4 +89,5 @@ def densenet(blocks: Any, include_top: bool, weights: Any, input_tensor: Any,
         x = _common.classifier(x, classes, classifier_activation, weights)
     else:
         x = _common.pool(x, pooling)
-    return _common.build(inputs, x, name, weights, lambda: densenet_url(_DEPTHS[blocks], include_top))
+    return _common.build(inputs, x, name, weights,
+                         lambda: densenet_url(_DEPTHS[blocks], include_top))

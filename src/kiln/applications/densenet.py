@@ -24,8 +24,8 @@ def DenseNet121(include_top: bool = True, weights: Any = "imagenet", input_tenso
         >>> inspect.signature(DenseNet121).parameters["name"].default
         'densenet121'
     """
-    return _densenet.densenet(_densenet.BLOCKS[121], include_top, weights, input_tensor, input_shape, pooling,
-                              classes, classifier_activation, name)
+    return _densenet.densenet(_densenet.BLOCKS[121], include_top, weights, input_tensor,
+                              input_shape, pooling, classes, classifier_activation, name)
 
 
 def DenseNet169(include_top: bool = True, weights: Any = "imagenet", input_tensor: Any = None,
@@ -38,8 +38,8 @@ def DenseNet169(include_top: bool = True, weights: Any = "imagenet", input_tenso
         >>> inspect.signature(DenseNet169).parameters["name"].default
         'densenet169'
     """
-    return _densenet.densenet(_densenet.BLOCKS[169], include_top, weights, input_tensor, input_shape, pooling,
-                              classes, classifier_activation, name)
+    return _densenet.densenet(_densenet.BLOCKS[169], include_top, weights, input_tensor,
+                              input_shape, pooling, classes, classifier_activation, name)
 
 
 def DenseNet201(include_top: bool = True, weights: Any = "imagenet", input_tensor: Any = None,
@@ -52,8 +52,8 @@ def DenseNet201(include_top: bool = True, weights: Any = "imagenet", input_tenso
         >>> inspect.signature(DenseNet201).parameters["name"].default
         'densenet201'
     """
-    return _densenet.densenet(_densenet.BLOCKS[201], include_top, weights, input_tensor, input_shape, pooling,
-                              classes, classifier_activation, name)
+    return _densenet.densenet(_densenet.BLOCKS[201], include_top, weights, input_tensor,
+                              input_shape, pooling, classes, classifier_activation, name)
 
 
 def preprocess_input(x: Any, data_format: str | None = None) -> Any:

@@ -12,7 +12,8 @@ when `params` / `state` are not given.
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -170,7 +171,7 @@ class JaxLayer(Layer):
                 "native_serialization_platforms": self.native_serialization_platforms}
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> "JaxLayer":
+    def from_config(cls, config: dict[str, Any]) -> JaxLayer:
         config = dict(config)
         for key in ("call_fn", "init_fn"):
             if isinstance(config.get(key), (dict, str)):
@@ -212,19 +213,20 @@ class FlaxLayer(JaxLayer):
         super().__init__(call_fn=call_fn, init_fn=init_fn, params=params, state=state,
                          **kwargs)
 
-    def _apply(self, params, state, rng, inputs):
+    def _apply(self, params: Any, state: Any, rng: Any, inputs: Any) -> Any:
         return self.module.apply(self._merge(params, state), inputs, rngs=rng,
                                  method=self.method, mutable=_linen.DenyList(["params"]))
 
-    def _apply_with_training(self, params, state, rng, inputs, training):
+    def _apply_with_training(self, params: Any, state: Any, rng: Any, inputs: Any,
+                             training: bool) -> Any:
         return self.module.apply(self._merge(params, state), inputs, rngs=rng,
                                  method=self.method, mutable=_linen.DenyList(["params"]),
                                  training=training)
 
-    def _init(self, rng, inputs):
+    def _init(self, rng: Any, inputs: Any) -> Any:
         return self._split(self.module.init(rng, inputs, method=self.method))
 
-    def _init_with_training(self, rng, inputs, training):
+    def _init_with_training(self, rng: Any, inputs: Any, training: bool) -> Any:
         return self._split(self.module.init(rng, inputs, method=self.method,
                                             training=training))
 
@@ -246,9 +248,9 @@ class FlaxLayer(JaxLayer):
         return {"dropout": self.seed_generator.next()} if training else {}
 
     def get_config(self) -> dict[str, Any]:
-        config = super().get_config()
-        config.pop("call_fn")
-        config.pop("init_fn")
+        # JaxLayer's keys but call_fn / init_fn, which come from the module (as Keras).
+        config = {**Layer.get_config(self),
+                  "native_serialization_platforms": self.native_serialization_platforms}
         method = self.method
         if getattr(method, "__self__", None) is self.module and method is not None:
             method = method.__name__  # a bound method is stored by name
@@ -256,7 +258,7 @@ class FlaxLayer(JaxLayer):
                 "method": _serialization.serialize(method)}
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> "FlaxLayer":
+    def from_config(cls, config: dict[str, Any]) -> FlaxLayer:
         config = dict(config)
         module = _serialization.deserialize(config["module"])
         method = config.get("method")

@@ -22,6 +22,7 @@ from .._naming import unique_name
 from .._variables import Variable, bind
 from . import _masks, _stateless
 from ._input_spec import check_inputs
+from ._layer_build import LayerBuild
 from ._layer_weights import LayerWeights
 from ._symbolic import (KerasTensor, Node, batch_unknown, from_struct, is_symbolic,
                         symbolic_shapes, to_struct)
@@ -29,7 +30,7 @@ from ._symbolic import (KerasTensor, Node, batch_unknown, from_struct, is_symbol
 _BASE_KWARGS = ("input_shape", "input_dim", "batch_size", "batch_input_shape")
 
 
-class Layer(LayerWeights):
+class Layer(LayerWeights, LayerBuild):
     """Base class of every layer and model.
 
     Subclass it the Keras way: create weights in `build(input_shape)` with `add_weight`, compute

@@ -94,7 +94,7 @@ class STFTSpectrogram(Layer):
         self.mode, self.frame_length, self.frame_step = mode, frame_length, frame_step
         self._frame_step = frame_step or frame_length // 2
         self.fft_length = fft_length
-        self._fft_length = fft_length or 2 ** int(math.ceil(math.log2(frame_length)))
+        self._fft_length = fft_length or 2 ** math.ceil(math.log2(frame_length))
         self.window, self.periodic, self.scaling = window, periodic, scaling
         self.padding, self.expand_dims = padding, expand_dims
         self.data_format = normalize_data_format(data_format)
@@ -146,6 +146,22 @@ class STFTSpectrogram(Layer):
         eps = _config.epsilon()
         magnitude = self._arrange(jnp.sqrt(jnp.maximum(power, eps)))
         return magnitude if self.mode == "magnitude" else jnp.log(jnp.maximum(magnitude, eps))
+
+    def compute_output_shape(self, input_shape: Any) -> tuple:
+        last = self.data_format == "channels_last"
+        batch, time, channels = (input_shape if last else
+                                 (input_shape[0], input_shape[2], input_shape[1]))
+        bins = (self._fft_length // 2 + 1) * (2 if self.mode == "stft" else 1)
+        if time is None:
+            frames = None
+        elif self.padding == "same":
+            frames = -(-time // self._frame_step)
+        else:
+            frames = (time - self.frame_length) // self._frame_step + 1
+        if self.expand_dims:
+            return (batch, frames, bins, channels) if last else (batch, channels, frames, bins)
+        flat = None if channels is None else channels * bins
+        return (batch, frames, flat) if last else (batch, flat, frames)
 
     def get_config(self) -> dict[str, Any]:
         window = self.window
@@ -259,6 +275,15 @@ class MelSpectrogram(Layer):
         ref = jnp.abs(jnp.asarray(self.ref_power))
         db = db - 10.0 * jnp.log10(jnp.maximum(ref, self.min_power))
         return jnp.maximum(db, jnp.max(db) - self.top_db)
+
+    def compute_output_shape(self, input_shape: Any) -> tuple:
+        # Frames of the centred (reflect-padded) signal. Keras's formula,
+        # (time + stride + 1) // stride, is one frame too many when stride divides time + 1.
+        time = input_shape[-1]
+        pad = 2 * (self.fft_length // 2)
+        frames = None if time is None else (time + pad - self.fft_length) // (
+            self.sequence_stride) + 1
+        return (*input_shape[:-1], self.num_mel_bins, frames)
 
     def linear_to_mel_weight_matrix(self, num_mel_bins: int = 20, num_spectrogram_bins: int = 129,
                                     sampling_rate: float = 8000, lower_edge_hertz: float = 125.0,

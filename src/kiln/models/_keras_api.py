@@ -30,6 +30,7 @@ import numpy as np
 
 from .. import _scope
 from ..metrics._base import Metric
+from ..saving._api import compile_config, compile_from
 from ..training._steps import flatten_outputs
 
 
@@ -123,6 +124,37 @@ class KerasModelAPI:
         own = [m for m in attribute_metrics(self) if id(m) not in seen and
                not seen.add(id(m))]
         return compiled + own
+
+    @property
+    def run_eagerly(self) -> bool:
+        """Whether fit/evaluate run the step eagerly (compile's `run_eagerly`; settable)."""
+        spec = self._compiled
+        return bool(spec.run_eagerly if spec is not None else
+                    self.__dict__.get("_run_eagerly", False))
+
+    @run_eagerly.setter
+    def run_eagerly(self, value: bool) -> None:
+        self.__dict__["_run_eagerly"] = bool(value)
+        if self._compiled is not None:
+            self._compiled.run_eagerly = bool(value)
+
+    @property
+    def jit_compile(self) -> bool:
+        """Whether steps are compiled by XLA: always, unless `run_eagerly`."""
+        return not self.run_eagerly
+
+    @jit_compile.setter
+    def jit_compile(self, value: bool) -> None:
+        if not value:
+            self.run_eagerly = True
+
+    def get_compile_config(self) -> dict | None:
+        """`compile()`'s arguments in Keras's serialized form (None before compiling)."""
+        return compile_config(self)
+
+    def compile_from_config(self, config: dict) -> None:
+        """Compiles the model from what `get_compile_config` returned (Keras's format)."""
+        compile_from(self, config)
 
     def compute_metrics(self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None) -> dict:
         """Updates the compiled metrics on one batch and returns `get_metrics_result()`.

@@ -96,14 +96,16 @@ def perspective_transform(images: Any, start_points: Any, end_points: Any,
 
 
 @partial(jax.jit, static_argnums=(3, 4, 5))
-def _perspective_compiled(x: jax.Array, start: jax.Array, end: jax.Array, fill_value: Any,
+def _perspective_compiled(x: jax.Array, start: jax.Array, end: jax.Array, fill_value: float,
                           interpolation: str, data_format: str | None) -> jax.Array:
     transform = homography(start, end)
-    if x.ndim == 3:
-        return affine_transform(x, transform[0], interpolation, "constant", fill_value,
-                                data_format)
-    transform = jnp.broadcast_to(transform, (x.shape[0], 8))
-    return affine_transform(x, transform, interpolation, "constant", fill_value, data_format)
+    transform = transform[0] if x.ndim == 3 else jnp.broadcast_to(transform, (x.shape[0], 8))
+    # Coordinates in float32 at least (Keras's), whatever the images' dtype.
+    wide = x.astype(jnp.promote_types(x.dtype, jnp.float32))
+    out = affine_transform(wide, transform, interpolation, "constant", fill_value, data_format)
+    if jnp.issubdtype(x.dtype, jnp.integer):
+        out = jnp.round(out)
+    return out.astype(x.dtype)
 
 
 def _gaussian_kernel(sigma: jax.Array, size: int, dtype: Any) -> jax.Array:

@@ -130,7 +130,8 @@ def _revive(value: Any, kind: str) -> Any:
     return value
 
 
-def _compile_from(model: Any, cc: dict) -> None:
+def compile_from(model: Any, cc: dict) -> None:
+    """Compiles `model` from a Keras `compile_config` dict."""
     model.compile(optimizer=_serialization.build(cc.get("optimizer", "rmsprop"), "optimizers"),
                   loss=_revive(cc.get("loss"), "losses"), loss_weights=cc.get("loss_weights"),
                   metrics=_revive(cc.get("metrics"), "metrics"),
@@ -160,7 +161,7 @@ def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool 
     with _serialization.safe_mode_scope(safe_mode):
         model = _serialization.deserialize(config, "models", custom_objects, safe_mode)
         if compile and cc:
-            _compile_from(model, cc)
+            compile_from(model, cc)
     if weights:
         _load_h5(model, weights, filepath, with_optimizer=bool(compile and cc))
     return model
@@ -183,7 +184,7 @@ def _load_legacy_model(filepath: str, custom_objects: dict | None, compile: bool
         model = _serialization.deserialize(config, "models", custom_objects, safe_mode)
         if tc and tc.get("optimizer_config") is not None:
             cc = {k: v for k, v in tc.items() if k != "optimizer_config"}
-            _compile_from(model, {**cc, "optimizer": tc["optimizer_config"]})
+            compile_from(model, {**cc, "optimizer": tc["optimizer_config"]})
     for var, value in _legacy_h5.stage_layers(model, saved.layers, "name", False, filepath):
         var.assign(value)
     if getattr(model, "_compiled", None) is not None:

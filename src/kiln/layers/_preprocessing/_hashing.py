@@ -13,7 +13,8 @@ before `fit`.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -73,22 +74,25 @@ def sip_hash64(data: bytes, key: Sequence[int]) -> int:
     return v[0] ^ v[1] ^ v[2] ^ v[3]
 
 
-def fingerprint_cat64(fp1: int, fp2: int) -> int:
+def fingerprint_cat64(fp1: Any, fp2: Any) -> Any:
     """TensorFlow's `FingerprintCat64`: combines two 64-bit fingerprints (order matters).
+
+    Takes Python ints (returns an int) or uint64 arrays (returns an array, elementwise).
 
     Example:
         >>> fingerprint_cat64(1, 2) != fingerprint_cat64(2, 1)
         True
     """
-    result = fp1 ^ _CAT_MUL
-    result ^= (_shift_mix((fp2 * _CAT_MUL) & _M64) * _CAT_MUL) & _M64
-    result = (result * _CAT_MUL) & _M64
-    result = (_shift_mix(result) * _CAT_MUL) & _M64
-    return _shift_mix(result)
+    mul = np.uint64(_CAT_MUL)
+    a, b = np.asarray(fp1, np.uint64), np.asarray(fp2, np.uint64)
+    with np.errstate(over="ignore"):  # uint64 products wrap modulo 2**64, as in C++
+        result = (a ^ mul) ^ (_shift_mix(b * mul) * mul)
+        result = _shift_mix(_shift_mix(result * mul) * mul)
+    return int(result) if result.ndim == 0 else result
 
 
-def _shift_mix(v: int) -> int:
-    return v ^ (v >> 47)
+def _shift_mix(v: np.ndarray) -> np.ndarray:
+    return v ^ (v >> np.uint64(47))
 
 
 def _host_array(inputs: Any, label: str) -> np.ndarray:
@@ -274,12 +278,10 @@ class HashedCrossing(Layer):
         columns = self._columns(inputs)
         features = [_hash_each(c, fingerprint64) if c.dtype.kind == "U"
                     else c.astype(np.int64).astype(np.uint64) for c in columns]
-        crossed = np.empty(columns[0].shape, dtype=np.int64)
-        for index in np.ndindex(crossed.shape):
-            h = _CROSS_KEY
-            for feature in features:
-                h = fingerprint_cat64(h, int(feature[index]))
-            crossed[index] = h % self.num_bins
+        crossed = np.full(columns[0].shape, _CROSS_KEY, dtype=np.uint64)
+        for feature in features:
+            crossed = np.asarray(fingerprint_cat64(crossed, feature), np.uint64)
+        crossed = (crossed % np.uint64(self.num_bins)).astype(np.int64)
         if self.output_mode == "int":
             return jnp.asarray(crossed.astype(INT_DTYPE if self.dtype == "int64" else self.dtype))
         return encode_categorical(crossed, "one_hot", self.num_bins, self.compute_dtype)
