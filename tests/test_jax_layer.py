@@ -193,3 +193,5 @@ def test_reversible_embedding_config_matches_keras():
     assert json.loads(json.dumps(back.get_config())) == config
     for key in ("tie_weights", "reverse_dtype", "logit_soft_cap", "input_dim", "output_dim"):
         assert config[key] == theirs.get_config()[key]
+    from_keras = ReversibleEmbedding.from_config(json.loads(json.dumps(theirs.get_config())))
+    assert not from_keras.tie_weights and from_keras.logit_soft_cap == 30.0

@@ -30,10 +30,10 @@ from kiln.applications import convnext, efficientnet, efficientnet_v2
 
 CASES = {  # name: (kiln constructor, keras constructor, kwargs)
     "EfficientNetB0": (efficientnet.EfficientNetB0, keras.applications.EfficientNetB0,
-                       dict(include_top=True, input_shape=(32, 32, 3), classes=7,
-                            classifier_activation=None)),
+                       dict(include_top=False, input_shape=(32, 32, 3))),
     "EfficientNetV2B0": (efficientnet_v2.EfficientNetV2B0, keras.applications.EfficientNetV2B0,
-                         dict(include_top=False, input_shape=(32, 32, 3), pooling="max")),
+                         dict(include_top=True, input_shape=(32, 32, 3), classes=7,
+                              classifier_activation=None)),
     "ConvNeXtTiny": (convnext.ConvNeXtTiny, keras.applications.ConvNeXtTiny,
                      dict(include_top=False, input_shape=(32, 32, 3), pooling="avg")),
 }
@@ -118,7 +118,13 @@ def test_same_outputs_with_keras_weights(pair):
     weights = [_perturbed(v, rng) for v in km.weights]
     km.set_weights(weights)
     lm.set_weights(weights)
-    x = rng.uniform(0, 255, (2, 32, 32, 3)).astype("float32")  # pixels: the models rescale
+    for layer in km.layers:  # Keras's Normalization reads its mean and variance weights in
+        if hasattr(layer, "finalize_state"):  # finalize_state (its weight loading calls it,
+            layer.finalize_state()  # set_weights does not); kiln's reads them in call
+    # Pixels in 0..255 (the models rescale them): noise and a smooth colour ramp.
+    ramp = np.linspace(0, 255, 32)[None, :, None, None] * np.array([1.0, 0.5, 0.2])
+    x = np.concatenate([rng.uniform(0, 255, (1, 32, 32, 3)),
+                        np.broadcast_to(ramp, (1, 32, 32, 3))]).astype("float32")
     want = np.asarray(km.predict(x, verbose=0))
     got = np.asarray(lm.predict(x, verbose=0))
     assert got.shape == want.shape
@@ -136,6 +142,26 @@ def _perturbed(v, rng):
     if kind.startswith("variable"):  # LayerScale's gamma (Keras's automatic name)
         return rng.uniform(0.1, 0.5, w.shape).astype(w.dtype)
     return w
+
+
+@pytest.mark.parametrize("keras_fn, kiln_fn", [
+    (keras.applications.EfficientNetB2, efficientnet.EfficientNetB2),
+    (keras.applications.EfficientNetV2B2, efficientnet_v2.EfficientNetV2B2)])
+def test_scaled_variant_architecture(keras_fn, kiln_fn):
+    # Width 1.1 and depth 1.2: the channel and repeat rounding, and the drop rates that
+    # depend on the block count (after the B0 builds, these cost ~1 s a model).
+    kiln.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
+    kwargs = dict(weights=None, include_top=False, input_shape=(32, 32, 3))
+    with _numpy_sampling():
+        km, lm = keras_fn(**kwargs), kiln_fn(**kwargs)
+    assert [(w.path, tuple(w.shape)) for w in lm.weights] == [
+        (w.path, tuple(w.shape)) for w in km.weights]
+    assert lm.count_params() == km.count_params()
+    assert [l.name for l in lm.layers] == [l.name for l in km.layers]
+    for k_layer, layer in zip(km.layers, lm.layers):
+        assert _common_config(layer.get_config(), k_layer.get_config()) == _common_config(
+            k_layer.get_config(), layer.get_config()), layer.name
 
 
 def _builder_args(keras_module, builder, fn):
@@ -202,7 +228,7 @@ def _keras_file(keras_module, patches, fn, **kwargs):
     blocks patched out (so building costs little) and the download stopped."""
     def get_file(fname, origin, cache_subdir, file_hash):
         raise _Stop((fname, origin, file_hash))
-    with mock.patch.object(keras_module.file_utils, "get_file", get_file), \
+    with mock.patch.object(keras_module.file_utils, "get_file", get_file), _numpy_sampling(), \
             mock.patch.multiple(keras_module, **patches), pytest.raises(_Stop) as stop:
         fn(weights="imagenet", input_shape=(32, 32, 3), **kwargs)
     return stop.value.args[0]
@@ -251,7 +277,7 @@ def test_stochastic_depth_drops_whole_samples():
     x = np.ones((256, 2, 3), "float32")
     y = np.asarray(_convnext.StochasticDepth(0.25)(x, training=True))
     per_sample = y.reshape(256, -1)
-    assert set(np.unique(per_sample).tolist()) <= {0.0, 1.0 / 0.75}
+    assert set(np.unique(per_sample).tolist()) <= {0.0, float(np.float32(1.0) / 0.75)}
     assert (per_sample == per_sample[:, :1]).all()  # one draw per sample
     assert 0.1 < (per_sample[:, 0] == 0).mean() < 0.4
     assert (np.asarray(_convnext.StochasticDepth(0.25)(x)) == x).all()  # not training

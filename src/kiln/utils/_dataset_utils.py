@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ._dataset_ops import DatasetOps, batch_sizes, host
 from ._py_dataset import PyDataset
 
 
@@ -140,7 +141,7 @@ def split_dataset(dataset: Any, left_size: Any = None, right_size: Any = None,
 
 # -- timeseries -----------------------------------------------------------------------------------
 
-class TimeseriesDataset(PyDataset):
+class TimeseriesDataset(DatasetOps, PyDataset):
     """Windows over an array, in batches: what `timeseries_dataset_from_array` returns.
 
     Example:
@@ -170,10 +171,10 @@ class TimeseriesDataset(PyDataset):
         y = None if self.targets is None else self.targets[starts]
         if self.batch_size is None:
             x, y = x[0], (None if y is None else y[0])
-        return x if y is None else (x, y)
+        return host(x if y is None else (x, y))
 
-    def __iter__(self) -> Any:
-        return (self[i] for i in range(len(self)))
+    def _sizes(self) -> list[int]:
+        return batch_sizes(len(self.starts), self.batch_size)
 
 
 def _check_window_args(n: int, start_index: Any, end_index: Any, sampling_rate: int,

@@ -25,6 +25,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ._image_utils import _convert, _crop_box, _interpolations, _open, _pil_image, img_to_array
+from ._dataset_ops import DatasetOps, batch_sizes, host
 from ._py_dataset import PyDataset
 
 IMAGE_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
@@ -102,7 +103,7 @@ def _labels_batch(labels: np.ndarray, label_mode: Any, num_classes: int) -> np.n
     return labels.astype("int32") if labels.dtype.kind in "iu" else labels
 
 
-class FilesDataset(PyDataset):
+class FilesDataset(DatasetOps, PyDataset):
     """Files read `batch_size` at a time by `load(path)`, with their labels; reshuffled after
     every epoch when `shuffle` (what the directory datasets return).
 
@@ -136,11 +137,11 @@ class FilesDataset(PyDataset):
         else:
             out = (x, _labels_batch(self.labels[rows], self.label_mode, len(self.class_names)))
         if self.batch_size is None:
-            return out[0] if not isinstance(out, tuple) else (out[0][0], out[1][0])
-        return out
+            out = out[0] if not isinstance(out, tuple) else (out[0][0], out[1][0])
+        return host(out)
 
-    def __iter__(self) -> Any:
-        return (self[i] for i in range(len(self)))
+    def _sizes(self) -> list[int]:
+        return batch_sizes(len(self.file_paths), self.batch_size)
 
     def on_epoch_end(self) -> None:
         if self.shuffle:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
+import itertools
 from typing import Any, Iterator
 
 
@@ -114,10 +115,12 @@ def iterate_batches(dataset: Any, count: int | None = None) -> Iterator[Any]:
         >>> list(iterate_batches(["a", "b", "c"], 2))
         ['a', 'b']
     """
-    count = len(dataset) if count is None else count
+    if count is None:  # a PyDataset whose num_batches is None is infinite, as in Keras
+        count = dataset.num_batches if isinstance(dataset, PyDataset) else len(dataset)
+    indices = itertools.count() if count is None else range(count)
     workers = int(getattr(dataset, "workers", 1) or 1)
     if workers <= 1:
-        for i in range(count):
+        for i in indices:
             yield dataset[i]
         return
     depth = max(1, int(getattr(dataset, "max_queue_size", 10) or 1))
@@ -125,7 +128,7 @@ def iterate_batches(dataset: Any, count: int | None = None) -> Iterator[Any]:
             as pool:
         pending: collections.deque = collections.deque()
         try:
-            for i in range(count):
+            for i in indices:
                 pending.append(pool.submit(dataset.__getitem__, i))
                 if len(pending) >= depth:
                     yield pending.popleft().result()
