@@ -25,6 +25,7 @@ from ..saving import _api as _saving
 from ..training import _compile, _evaluate, _fit, _options, _steps
 from . import _functional
 from ._keras_api import KerasModelAPI
+from ._keras_steps import KerasSteps
 from ._summary import print_summary
 
 
@@ -32,7 +33,7 @@ def _is_kt(x: Any) -> bool:
     return isinstance(x, KerasTensor)
 
 
-class Model(KerasModelAPI, Layer):
+class Model(KerasModelAPI, KerasSteps, Layer):
     """A trainable model. See the module docstring for the two ways to build one.
 
     Example:
@@ -189,7 +190,8 @@ class Model(KerasModelAPI, Layer):
         """Whether this class replaces kiln's loss computation (`compute_loss` or
         `train_step` overridden): such a model needs no `compile(loss=...)`."""
         cls = type(self)
-        return cls.compute_loss is not Model.compute_loss or hasattr(cls, "train_step")
+        return (cls.compute_loss is not Model.compute_loss
+                or not getattr(cls.train_step, "_kiln_default", False))
 
     def _adds_loss(self) -> bool | None:
         """Whether `call` uses `add_loss`, seen by tracing it once abstractly in training

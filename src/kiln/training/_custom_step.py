@@ -37,8 +37,11 @@ STEP_METHODS = ("train_step", "test_step", "predict_step")
 
 
 def overridden_steps(model: Any) -> list[str]:
-    """Names of the step methods that `model`'s class defines (kiln's Model defines none)."""
-    return [name for name in STEP_METHODS if callable(getattr(type(model), name, None))]
+    """Names of the step methods that `model`'s class defines itself (kiln's Model has Keras's
+    defaults for `super()` calls, marked `_kiln_default`; fit runs its own step for those)."""
+    return [name for name in STEP_METHODS
+            if callable(fn := getattr(type(model), name, None))
+            and not getattr(fn, "_kiln_default", False)]
 
 
 def check_step_overrides(model: Any) -> None:
