@@ -22,9 +22,16 @@ def _functional():
     return kiln.Model(x, L.Dense(2, name="d")(x), name="f")
 
 
+@kiln.saving.register_keras_serializable(package="test_registry")
+def _jax_layer_identity(inputs):
+    return inputs
+
+
 # Constructor arguments of the classes that need some (everything else is built bare).
 ARGS = {
     "layers": {
+        "ReversibleEmbedding": dict(input_dim=5, output_dim=2), "Hashing": dict(num_bins=3),
+        "HashedCrossing": dict(num_bins=3), "JaxLayer": dict(call_fn=_jax_layer_identity),
         "RandomCrop": dict(height=2, width=2), "RandomRotation": dict(factor=0.1),
         "RandomTranslation": dict(height_factor=0.1, width_factor=0.1),
         "RandomZoom": dict(height_factor=0.1),
@@ -84,7 +91,7 @@ ARGS = {
 FACTORIES = {("models", "Functional"): _functional,
              ("models", "Sequential"): lambda: kiln.Sequential([kiln.Input((3,)), L.Dense(2)])}
 # Abstract bases: registered so that configs may name them, but not usable by themselves.
-ABSTRACT = {("schedules", "LearningRateSchedule"), ("optimizers", "Optimizer"),
+ABSTRACT = {("layers", "FlaxLayer"), ("schedules", "LearningRateSchedule"), ("optimizers", "Optimizer"),
             ("regularizers", "Regularizer")}
 
 CLASSES = sorted((kind, name) for kind in _registry.KINDS

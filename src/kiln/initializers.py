@@ -31,6 +31,9 @@ import numpy as np
 from . import _initializer_samplers as _s
 from ._initializer_samplers import Shape, compute_fans, seed_key
 from . import _registry, _serialization
+from ._stft_initializer import STFT as STFT
+from ._stft_initializer import STFTInitializer as STFTInitializer
+from ._stft_initializer import stft as stft
 from ._utils import to_snake_case
 from ._variables import Variable
 
@@ -38,7 +41,7 @@ __all__ = [
     "Initializer", "Zeros", "Ones", "Constant", "Identity", "RandomNormal", "TruncatedNormal",
     "RandomUniform", "VarianceScaling", "GlorotUniform", "GlorotNormal", "HeUniform",
     "HeNormal", "LecunUniform", "LecunNormal", "Orthogonal", "compute_fans", "seed_key",
-    "get", "serialize", "deserialize",
+    "get", "serialize", "deserialize", "STFT", "STFTInitializer", "stft",
 ]
 
 

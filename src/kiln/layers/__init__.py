@@ -164,6 +164,14 @@ GlobalAvgPool1D = GlobalAveragePooling1D
 GlobalAvgPool2D = GlobalAveragePooling2D
 GlobalAvgPool3D = GlobalAveragePooling3D
 
+from ._spectrogram import STFTSpectrogram as STFTSpectrogram
+from ._spectrogram import MelSpectrogram as MelSpectrogram
+from ._reversible_embedding import ReversibleEmbedding as ReversibleEmbedding
+from ._preprocessing._hashing import Hashing as Hashing
+from ._preprocessing._hashing import HashedCrossing as HashedCrossing
+from ._jax_layer import JaxLayer as JaxLayer
+from ._jax_layer import FlaxLayer as FlaxLayer
+
 # Every layer class, registered under its Keras name (module "keras.layers").
 for _layer_cls in [v for v in dict(globals()).values()
                    if isinstance(v, type) and issubclass(v, Layer)]:
@@ -194,6 +202,8 @@ def deserialize(config: dict, custom_objects: dict | None = None,
     return _serialization.deserialize(config, "layers", custom_objects, safe_mode, label="layer")
 
 __all__ = [
+    "STFTSpectrogram", "MelSpectrogram", "ReversibleEmbedding", "Hashing", "HashedCrossing",
+    "JaxLayer", "FlaxLayer",
     "Activation", "ActivityRegularization", "Add", "AdditiveAttention", "AlphaDropout",
     "Attention", "Average", "AveragePooling1D", "AveragePooling2D", "AveragePooling3D",
     "AvgPool1D", "AvgPool2D", "AvgPool3D", "BatchNormalization", "Bidirectional",
