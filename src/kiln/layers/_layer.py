@@ -317,12 +317,21 @@ class Layer(LayerWeights, LayerBuild):
         self._maybe_build(symbolic_shapes(args[0]))
         unknown = batch_unknown((args, kwargs))
 
-        def run(a: tuple, k: dict) -> Any:
+        # Only the symbolic tensors are traced; Python values (flags such as
+        # use_causal_mask=True, sizes, strings) reach `call` as they are.
+        leaves, treedef = jax.tree_util.tree_flatten((args, kwargs), is_leaf=_is_symbolic_leaf)
+        traced = [i for i, leaf in enumerate(leaves) if isinstance(leaf, KerasTensor)]
+
+        def run(values: list) -> Any:
+            full = list(leaves)
+            for i, value in zip(traced, values):
+                full[i] = value
+            a, k = jax.tree_util.tree_unflatten(treedef, full)
             # A throwaway scope: the writes and add_loss values of this trace are dropped.
             with bind({}, training=False, key=jax.random.key(0)):
                 return self.__call__(*a, **k)
 
-        structs = jax.eval_shape(run, to_struct(args), to_struct(kwargs))
+        structs = jax.eval_shape(run, [to_struct(leaves[i]) for i in traced])
         outputs = from_struct(structs, unknown)
         node = Node(self, args, kwargs, outputs)
         for i, t in enumerate(jax.tree_util.tree_leaves(outputs)):
@@ -402,6 +411,10 @@ def _policy(dtype: Any) -> dtype_policies.DTypePolicy:
     if dtype is None or isinstance(dtype, (str, dict, dtype_policies.DTypePolicy)):
         return dtype_policies.get(dtype)
     return dtype_policies.get(_dtype_name(dtype))
+
+
+def _is_symbolic_leaf(x: Any) -> bool:
+    return isinstance(x, KerasTensor)
 
 
 def _dtype_name(dtype: Any) -> str:

@@ -47,7 +47,6 @@ class ReversibleEmbedding(Embedding):
         self.reverse_dtype = reverse_dtype
         self.logit_soft_cap = logit_soft_cap
         self._reversing = False  # the direction of the latest call, read by compute_mask
-        self._static_reverse: bool | None = None  # `reverse` of a symbolic call in progress
 
     def build(self, input_shape: Any = None) -> None:
         super().build(input_shape)
@@ -56,22 +55,7 @@ class ReversibleEmbedding(Embedding):
                 (self.output_dim, self.input_dim), self.embeddings_initializer,
                 name="reverse_embeddings")
 
-    def _symbolic_call(self, args: tuple, kwargs: dict) -> Any:
-        # The symbolic trace (jax.eval_shape) would turn a Python `reverse=True` into a traced
-        # bool; it runs with `reverse` held aside, and the graph node records it as given.
-        kwargs = dict(kwargs)
-        reverse = kwargs.pop("reverse", False)
-        self._static_reverse = bool(reverse)
-        try:
-            outputs = super()._symbolic_call(args, kwargs)
-        finally:
-            self._static_reverse = None
-        self._inbound_nodes[-1].kwargs = {**kwargs, "reverse": reverse}
-        return outputs
-
     def call(self, inputs: jax.Array, reverse: bool = False) -> jax.Array:
-        if self._static_reverse is not None:
-            reverse = self._static_reverse
         self._reversing = bool(reverse)
         if not reverse:
             return super().call(inputs)
