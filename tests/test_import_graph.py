@@ -24,7 +24,7 @@ RANKS: list[tuple[str, ...]] = [
      "random", "preprocessing"),
     ("layers", "losses", "metrics", "optimizers"),
     ("callbacks", "training", "saving", "mixed_precision"),
-    ("models", "applications"),
+    ("models", "applications", "wrappers"),
     ("kiln",),  # kiln: the public kiln/__init__.py
 ]
 RANK = {pkg: i for i, group in enumerate(RANKS) for pkg in group}

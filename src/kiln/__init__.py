@@ -6,6 +6,9 @@ Example:
     >>> model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
 """
 
+import importlib
+from typing import Any
+
 from . import activations as activations
 from . import applications as applications
 from . import backend as backend
@@ -51,6 +54,14 @@ from .regularizers import Regularizer as Regularizer
 __version__ = "0.1.0"
 
 
+def __getattr__(name: str) -> Any:
+    """`kiln.wrappers` loads on first use: it imports scikit-learn (0.7 s), which
+    `import kiln` should not pay."""
+    if name == "wrappers":
+        return importlib.import_module("kiln.wrappers")
+    raise AttributeError(f"module 'kiln' has no attribute {name!r}")
+
+
 def version() -> str:
     """kiln's version (Keras's `keras.version()` gives Keras's)."""
     return __version__
@@ -59,7 +70,8 @@ def version() -> str:
 __all__ = [
     "DTypePolicy", "FloatDTypePolicy", "Initializer", "Input", "InputLayer", "InputSpec",
     "KerasTensor", "Layer", "Loss", "Metric", "Model", "Optimizer", "Regularizer", "Sequential",
-    "StatelessScope", "Variable", "device", "name_scope", "preprocessing", "tree", "version", "activations", "applications", "backend",
+    "StatelessScope", "Variable", "device", "name_scope", "preprocessing", "tree", "version",
+    "wrappers", "activations", "applications", "backend",
     "callbacks",
     "config", "constraints", "datasets", "distribution", "dtype_policies", "initializers",
     "layers", "losses", "metrics", "mixed_precision", "models", "ops", "optimizers", "random",

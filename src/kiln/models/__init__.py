@@ -43,6 +43,13 @@ def clone_model(model: Any, input_tensors: Any = None, clone_function: Any = Non
         clone_function: `layer -> new layer`, applied to each layer instead of rebuilding it
             from its config (Sequential models, or functional models with `input_tensors`).
     """
+    clone = _clone(model, input_tensors, clone_function)
+    if getattr(model, "compiled", False):  # Keras compiles the clone the same way
+        clone.compile_from_config(model.get_compile_config())
+    return clone
+
+
+def _clone(model: Any, input_tensors: Any, clone_function: Any) -> Any:
     if clone_function is None and input_tensors is None:
         return _serialization.deserialize(_serialization.serialize(model), "models")
     fn = clone_function or (lambda layer: type(layer).from_config(layer.get_config()))

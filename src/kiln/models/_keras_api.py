@@ -126,6 +126,11 @@ class KerasModelAPI:
         return compiled + own
 
     @property
+    def compiled(self) -> bool:
+        """Whether `compile()` was called."""
+        return self._compiled is not None
+
+    @property
     def run_eagerly(self) -> bool:
         """Whether fit/evaluate run the step eagerly (compile's `run_eagerly`; settable)."""
         spec = self._compiled
