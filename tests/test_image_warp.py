@@ -31,10 +31,11 @@ X = jnp.asarray(RNG.uniform(0, 255, (4, 8, 8, 3)), "float32")
 CORNERS = jnp.array([[0.0, 0.0], [7.0, 0.0], [0.0, 7.0], [7.0, 7.0]])
 OURS = {c.__name__: c for c in (RandomGaussianBlur, RandomShear, RandomPerspective,
                                  RandomElasticTransform)}
-RANDOM = [(RandomGaussianBlur, {"factor": 0.8, "sigma": (0.3, 0.9)}),
+# (always applied, so that two unseeded calls surely differ)
+RANDOM = [(RandomGaussianBlur, {"factor": (1, 1), "sigma": (0.3, 0.9)}),
           (RandomShear, {"x_factor": 0.3, "y_factor": 0.3}),
-          (RandomPerspective, {"scale": 0.6}),
-          (RandomElasticTransform, {"scale": 0.8})]
+          (RandomPerspective, {"factor": (1, 1), "scale": 0.6}),
+          (RandomElasticTransform, {"factor": (1, 1), "scale": 0.8})]
 
 
 # ------------------------------------------------------------------------------------ ops

@@ -30,6 +30,10 @@ def _jax_layer_identity(inputs):
 # Constructor arguments of the classes that need some (everything else is built bare).
 ARGS = {
     "layers": {
+        "LayerScale": dict(init_values=1e-6, projection_dim=3),
+        "Pipeline": dict(layers=[L.AutoContrast(), L.RandomFlip(seed=1)]),
+        "MaxNumBoundingBoxes": dict(max_number=3),
+        "StochasticDepth": dict(drop_path_rate=0.1),
         "ReversibleEmbedding": dict(input_dim=5, output_dim=2), "Hashing": dict(num_bins=3),
         "HashedCrossing": dict(num_bins=3), "JaxLayer": dict(call_fn=_jax_layer_identity),
         "RandomCrop": dict(height=2, width=2), "RandomRotation": dict(factor=0.1),

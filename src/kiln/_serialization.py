@@ -50,7 +50,9 @@ _KERAS_ONLY = {"quantization_config": None, "optional": False, "sparse": False,
 # only the first input's shape): no build_config is written for them.
 _SHAPES_DICT_BUILD = {"MultiHeadAttention", "Attention", "AdditiveAttention"}
 # Registered names that Keras writes under another module than their kind's.
-_MODULE_OF_NAME = {("models", "Functional"): "keras.src.models.functional"}
+_MODULE_OF_NAME = {("models", "Functional"): "keras.src.models.functional",
+                   ("layers", "LayerScale"): "keras.src.applications.convnext",
+                   ("layers", "StochasticDepth"): "keras.src.applications.convnext"}
 
 
 # -- safe mode ---------------------------------------------------------------------------------

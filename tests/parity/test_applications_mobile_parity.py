@@ -1,7 +1,8 @@
 """MobileNet (V1), MobileNetV2, MobileNetV3 and DenseNet against Keras: same layer names and
 classes, same weights (paths and shapes) in the same order, same parameter count and output
-shape; with Keras's weights copied in (set_weights), the same outputs. weights=None, 32x32
-inputs, each model built once per module (building costs ~1-3 s a model in each library).
+shape; with Keras's weights copied in (set_weights), the same outputs; a legacy HDF5 file of
+Keras's weights loads. weights=None, 32x32 inputs, each model built once per module (building
+costs ~1-3 s a model in each library).
 
 Time decides the sizes: a whole DenseNet121 costs ~8 s to build in the two libraries and
 ~15 s for Keras to compile its predict, so DenseNet is compared whole through both
@@ -15,6 +16,9 @@ ReLU layer between two `keras.ops` nodes; kiln's functional graph has no op node
 builds one Activation("hard_sigmoid") layer there under the ReLU's name. The class check
 expects exactly that at exactly those layers."""
 
+import warnings
+
+import h5py
 import keras
 import numpy as np
 import pytest
@@ -22,27 +26,36 @@ from keras.src.applications import densenet as k_densenet
 from keras.src.applications import mobilenet as k_mobilenet
 from keras.src.applications import mobilenet_v2 as k_mobilenet_v2
 from keras.src.applications import mobilenet_v3 as k_mobilenet_v3
+from keras.src.legacy.saving import legacy_h5_format
 from keras.src.utils import file_utils as k_file_utils
 
 import kiln
-from kiln.applications import (_common, _densenet, _mobilenet, _mobilenet_v3, densenet,
-                               mobilenet, mobilenet_v2, mobilenet_v3)
+from kiln.applications import (
+    _common,
+    _densenet,
+    _mobilenet,
+    _mobilenet_v3,
+    densenet,
+    mobilenet,
+    mobilenet_v2,
+    mobilenet_v3,
+)
 
 _TINY = (1, 2, 1, 1)  # dense stage sizes of the small DenseNet
-CASES = {  # name: (kiln constructor, keras constructor, kwargs, input range or None)
+_SMALL = {"input_shape": (32, 32, 3)}
+CASES = {  # name: (kiln constructor, keras constructor, kwargs, input range)
     "MobileNet": (mobilenet.MobileNet, keras.applications.MobileNet,
-                  dict(input_shape=(32, 32, 3), alpha=0.25, depth_multiplier=2, classes=5),
-                  None),
+                  {**_SMALL, "alpha": 0.25, "depth_multiplier": 2, "classes": 5}, (-1, 1)),
     "MobileNetV2": (mobilenet_v2.MobileNetV2, keras.applications.MobileNetV2,
-                    dict(input_shape=(32, 32, 3), alpha=0.35, classes=7,
-                         classifier_activation=None), (-1, 1)),
+                    {**_SMALL, "alpha": 0.35, "classes": 7, "classifier_activation": None},
+                    (-1, 1)),
     "MobileNetV3Small": (mobilenet_v3.MobileNetV3Small, keras.applications.MobileNetV3Small,
-                         dict(input_shape=(32, 32, 3), alpha=0.75, classes=7,
-                              classifier_activation=None), (0, 255)),
+                         {**_SMALL, "alpha": 0.75, "classes": 7, "classifier_activation": None},
+                         (0, 255)),
     "DenseNet": (lambda **kw: _densenet.densenet(_TINY, **kw),
                  lambda **kw: k_densenet.DenseNet(list(_TINY), **kw),
-                 dict(input_shape=(32, 32, 3), include_top=True, classes=7, input_tensor=None,
-                      pooling=None, classifier_activation=None), (-1, 1)),
+                 {**_SMALL, "include_top": True, "classes": 7, "input_tensor": None,
+                  "pooling": None, "classifier_activation": None}, (-1, 1)),
 }
 
 
@@ -88,8 +101,6 @@ def test_same_architecture(pair):
 def test_same_outputs_with_keras_weights(pair):
     name, km, lm = pair
     low_high = CASES[name][3]
-    if low_high is None:
-        pytest.skip("numbers on MobileNetV2, MobileNetV3Small and DenseNet only (time)")
     # Keras's initial weights, with BatchNormalization's four made non-trivial (so inference
     # mode is exercised and a swapped order shows); activations stay finite.
     rng = np.random.default_rng(0)
@@ -97,11 +108,25 @@ def test_same_outputs_with_keras_weights(pair):
     km.set_weights(weights)
     lm.set_weights(weights)
     x = rng.uniform(*low_high, (2, 32, 32, 3)).astype("float32")
-    want = np.asarray(km.predict(x, verbose=0))
-    got = np.asarray(lm(x, training=False))
+    want = np.asarray(km.predict(x, verbose=0))  # (compiled calls: several times faster
+    got = np.asarray(lm.predict(x, verbose=0))  # than eager ones, in both libraries)
     assert got.shape == want.shape
     assert np.isfinite(want).all() and np.abs(want).max() > 1e-2
     np.testing.assert_allclose(got, want, atol=1e-4, rtol=1e-4)
+
+
+def test_keras_legacy_h5_loads(pair, tmp_path):
+    """Keras's pretrained files are legacy HDF5 (weights under the layer names): one that
+    Keras writes for its model loads into kiln's through `_common.load_weights`."""
+    _, km, lm = pair
+    rng = np.random.default_rng(2)
+    km.set_weights([rng.normal(size=w.shape).astype("float32") for w in km.get_weights()])
+    path = str(tmp_path / "weights.h5")
+    with h5py.File(path, "w") as f:
+        legacy_h5_format.save_weights_to_hdf5_group(f, km)
+    _common.load_weights(lm, path, None)
+    for want, got in zip(km.weights, lm.weights, strict=True):
+        np.testing.assert_array_equal(np.asarray(got.numpy()), np.asarray(want.numpy()))
 
 
 def _perturbed(v, rng):
@@ -130,15 +155,15 @@ def _skip_block(x, *args, **kwargs):
 
 URL_CASES = {  # name: (kiln constructor, keras constructor, kwargs)
     "MobileNet": (mobilenet.MobileNet, keras.applications.MobileNet,
-                  dict(alpha=0.5, input_shape=(160, 160, 3), include_top=False)),
+                  {"alpha": 0.5, "input_shape": (160, 160, 3), "include_top": False}),
     "MobileNetV2": (mobilenet_v2.MobileNetV2, keras.applications.MobileNetV2,
-                    dict(alpha=0.35, input_shape=(96, 96, 3), include_top=False)),
+                    {"alpha": 0.35, "input_shape": (96, 96, 3), "include_top": False}),
     "MobileNetV3Small": (mobilenet_v3.MobileNetV3Small, keras.applications.MobileNetV3Small,
-                         dict(alpha=0.75, include_top=False)),
+                         {"alpha": 0.75, "include_top": False}),
     "MobileNetV3Large": (mobilenet_v3.MobileNetV3Large, keras.applications.MobileNetV3Large,
-                         dict(minimalistic=True)),
+                         {"minimalistic": True}),
     "DenseNet169": (densenet.DenseNet169, keras.applications.DenseNet169,
-                    dict(include_top=False)),
+                    {"include_top": False}),
 }
 
 
@@ -160,12 +185,19 @@ def stubbed(monkeypatch):
 @pytest.mark.parametrize("name", list(URL_CASES))
 def test_imagenet_weight_file_is_keras(stubbed, name):
     kiln_fn, keras_fn, kwargs = URL_CASES[name]
-    with pytest.raises(_Download) as want:
-        keras_fn(weights="imagenet", **kwargs)
-    with pytest.raises(_Download) as got:
-        kiln_fn(weights="imagenet", **kwargs)
+    with warnings.catch_warnings(record=True) as keras_warned:
+        warnings.simplefilter("always")
+        with pytest.raises(_Download) as want:
+            keras_fn(weights="imagenet", **kwargs)
+    with warnings.catch_warnings(record=True) as kiln_warned:
+        warnings.simplefilter("always")
+        with pytest.raises(_Download) as got:
+            kiln_fn(weights="imagenet", **kwargs)
     assert got.value.args == want.value.args
     assert got.value.args[1].startswith("https://storage.googleapis.com/")
+    # the "weights for 224x224 will be loaded" warning (V3 without input_shape), at our line
+    assert [str(w.message) for w in kiln_warned] == [str(w.message) for w in keras_warned]
+    assert all(w.filename == __file__ for w in kiln_warned)
 
 
 def test_hash_tables_are_keras():
@@ -195,7 +227,10 @@ def _recorder(calls):
     return block
 
 
-@pytest.mark.parametrize("kwargs", [dict(), dict(minimalistic=True), dict(alpha=0.75)])
+_V3_OPTIONS = [{}, {"alpha": 0.75}, {"minimalistic": True, "include_top": False, "pooling": "max"}]
+
+
+@pytest.mark.parametrize("kwargs", _V3_OPTIONS)
 @pytest.mark.parametrize("size", ["Small", "Large"])
 def test_mobilenet_v3_blocks_are_keras(monkeypatch, size, kwargs):
     want, got = [], []
@@ -206,7 +241,9 @@ def test_mobilenet_v3_blocks_are_keras(monkeypatch, size, kwargs):
     lm = getattr(mobilenet_v3, fn)(weights=None, input_shape=(32, 32, 3), **kwargs)
     assert len(want) == (11 if size == "Small" else 15)
     assert got == want
+    assert [l.name for l in lm.layers] == [l.name for l in km.layers]
     assert [w.path for w in lm.weights] == [w.path for w in km.weights]
+    assert tuple(lm.output.shape) == tuple(km.output.shape)
 
 
 @pytest.mark.parametrize("depth", [121, 169, 201])

@@ -61,10 +61,12 @@ def load_weights(model: Any, weights: Any, url: Callable[[], tuple[str, str, str
     if weights == "imagenet":
         fname, origin, file_hash = url()
         path = get_file(fname, origin, cache_subdir="models", file_hash=file_hash)
-        load_legacy_weights(model, path)
+        # by name when the names agree, else in order (Keras's rule): a second model of a
+        # kind in one session has automatic names such as `normalization_1`
+        load_legacy_weights(model, path, mode="auto")
     elif weights is not None:
         if is_legacy_h5(weights):
-            load_legacy_weights(model, weights)
+            load_legacy_weights(model, weights, mode="auto")
         else:
             model.load_weights(weights)
     return model

@@ -118,9 +118,6 @@ class LayerScale(Layer):
                 "projection_dim": self.projection_dim}
 
 
-_registry.register(StochasticDepth, "layers")
-_registry.register(LayerScale, "layers")
-
 
 def convnext_block(x: Any, projection_dim: int, drop_path_rate: float = 0.0,
                    layer_scale_init_value: float | None = 1e-6, name: str = "") -> Any:
@@ -188,7 +185,8 @@ def convnext(variant: str, include_top: bool, include_preprocessing: bool, weigh
     if weights == "imagenet" and weights_name not in name:
         raise ValueError(f'Model name "{name}" does not match weights variant '
                          f'"{weights_name}". When using imagenet weights, model name must '
-                         f'contain the weights variant (e.g., "{weights_name}").')
+                         f'contain the weights variant. Fix: pass a name containing '
+                         f'"{weights_name}" (the default), or weights=None.')
     inputs, x = _common.make_input(input_tensor, input_shape, config["default_size"], 32,
                                    include_top, weights)
     if include_preprocessing and x.shape[-1] == 3:
@@ -204,3 +202,7 @@ def convnext(variant: str, include_top: bool, include_preprocessing: bool, weigh
         cur += config["depths"][i]
     x = _head(x, include_top, pooling, classes, classifier_activation, weights, name)
     return _common.build(inputs, x, name, weights, lambda: weights_file(variant, include_top))
+
+
+_registry.register(StochasticDepth, "layers")
+_registry.register(LayerScale, "layers")

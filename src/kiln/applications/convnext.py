@@ -7,11 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from kiln.applications import _convnext, imagenet_utils
-from kiln.applications._convnext import LayerScale, StochasticDepth
 from kiln.models import Model
 
 __all__ = ["ConvNeXtBase", "ConvNeXtLarge", "ConvNeXtSmall", "ConvNeXtTiny", "ConvNeXtXLarge",
-           "LayerScale", "StochasticDepth", "decode_predictions", "preprocess_input"]
+           "decode_predictions", "preprocess_input"]
 
 
 def ConvNeXtTiny(include_top: bool = True, include_preprocessing: bool = True,

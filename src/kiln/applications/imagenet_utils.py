@@ -115,7 +115,7 @@ def obtain_input_shape(input_shape: Any, default_size: int, min_size: int,
                              f"weights, `input_shape` should be {default}. Received: "
                              f"input_shape={input_shape}. Fix: drop input_shape.")
     if input_shape is None:
-        return default if require_flatten or weights == "imagenet" else (None, None, 3)
+        return default if require_flatten else (None, None, 3)
     input_shape = tuple(input_shape)
     if len(input_shape) != 3:
         raise ValueError(f"`input_shape` must be a tuple of three integers (H, W, C). "

@@ -135,6 +135,14 @@ from ._image_filters import RandomColorJitter as RandomColorJitter
 from ._mixing_augmentation import MixUp as MixUp
 from ._mixing_augmentation import CutMix as CutMix
 from ._mixing_augmentation import RandomErasing as RandomErasing
+from ._image_warp_augmentation import RandomGaussianBlur as RandomGaussianBlur
+from ._image_warp_augmentation import RandomShear as RandomShear
+from ._image_warp_augmentation import RandomPerspective as RandomPerspective
+from ._image_warp_augmentation import RandomElasticTransform as RandomElasticTransform
+from ._image_policies import RandAugment as RandAugment
+from ._image_policies import AugMix as AugMix
+from ._image_policies import Pipeline as Pipeline
+from ._image_policies import MaxNumBoundingBoxes as MaxNumBoundingBoxes
 from ._adaptive_pooling import AdaptiveAveragePooling1D as AdaptiveAveragePooling1D
 from ._adaptive_pooling import AdaptiveAveragePooling2D as AdaptiveAveragePooling2D
 from ._adaptive_pooling import AdaptiveAveragePooling3D as AdaptiveAveragePooling3D
@@ -202,6 +210,8 @@ def deserialize(config: dict, custom_objects: dict | None = None,
     return _serialization.deserialize(config, "layers", custom_objects, safe_mode, label="layer")
 
 __all__ = [
+    "RandomGaussianBlur", "RandomShear", "RandomPerspective", "RandomElasticTransform",
+    "RandAugment", "AugMix", "Pipeline", "MaxNumBoundingBoxes",
     "STFTSpectrogram", "MelSpectrogram", "ReversibleEmbedding", "Hashing", "HashedCrossing",
     "JaxLayer", "FlaxLayer",
     "Activation", "ActivityRegularization", "Add", "AdditiveAttention", "AlphaDropout",

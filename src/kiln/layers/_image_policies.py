@@ -93,6 +93,12 @@ def _count(name: str, arg: str, value: Any) -> int:
     return value
 
 
+@partial(jax.jit, static_argnums=0)
+def _augment_compiled(layer: Any, x: jax.Array, key: jax.Array) -> jax.Array:
+    """A policy's `_augment`, compiled once per layer and input shape (eager calls too)."""
+    return layer._augment(x, key)
+
+
 class _PolicyLayer(_RandomImageLayer):
     """Shared: the sub-layers (attributes under Keras's names) and a compiled transform."""
 
@@ -102,7 +108,6 @@ class _PolicyLayer(_RandomImageLayer):
                              self.data_format)
         for name, layer in layers.items():
             setattr(self, name, layer)
-        self._compiled = jax.jit(self._augment)
 
     def _branches(self, key: jax.Array) -> list[Callable[[jax.Array], jax.Array]]:
         keys = jax.random.split(key, len(self._augment_layers))
@@ -110,7 +115,7 @@ class _PolicyLayer(_RandomImageLayer):
                 for name, k in zip(self._augment_layers, keys)]
 
     def transform(self, x: jax.Array, key: jax.Array) -> jax.Array:
-        return self._compiled(x, key)
+        return _augment_compiled(self, x, key)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         return input_shape
@@ -211,7 +216,9 @@ class AugMix(_PolicyLayer):
     def _mixed(self, x: jax.Array, key: jax.Array, weights: jax.Array) -> jax.Array:
         """The chains, run as one scan over every (chain, step): one switch to compile."""
         depth = self.chain_depth
-        if depth == 0 or self.num_chains == 0:
+        if self.num_chains == 0:  # no chain: nothing mixed in (as in Keras)
+            return jnp.zeros_like(x)
+        if depth == 0:  # empty chains: each returns the input
             return x * jnp.sum(weights)
         k_pick, k_steps = jax.random.split(key)
         count = self.num_chains * depth

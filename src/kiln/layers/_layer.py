@@ -24,8 +24,8 @@ from . import _masks, _stateless
 from ._input_spec import check_inputs
 from ._layer_build import LayerBuild
 from ._layer_weights import LayerWeights
-from ._symbolic import (KerasTensor, Node, batch_unknown, from_struct, is_symbolic,
-                        symbolic_shapes, to_struct)
+from ._symbolic import (SECOND_PLACEHOLDER, KerasTensor, Node, batch_unknown, from_struct,
+                        inner_unknown, is_symbolic, symbolic_shapes, to_struct)
 
 _BASE_KWARGS = ("input_shape", "input_dim", "batch_size", "batch_input_shape")
 
@@ -332,7 +332,11 @@ class Layer(LayerWeights, LayerBuild):
                 return self.__call__(*a, **k)
 
         structs = jax.eval_shape(run, [to_struct(leaves[i]) for i in traced])
-        outputs = from_struct(structs, unknown)
+        second = None
+        if inner_unknown(args):  # e.g. images of unknown size: which output dims follow them
+            second = jax.eval_shape(run, [to_struct(leaves[i], SECOND_PLACEHOLDER)
+                                          for i in traced])
+        outputs = from_struct(structs, unknown, second)
         node = Node(self, args, kwargs, outputs)
         for i, t in enumerate(jax.tree_util.tree_leaves(outputs)):
             t.node, t.index = node, i

@@ -63,24 +63,43 @@ class Node:
                 if isinstance(t, KerasTensor)]
 
 
-def to_struct(tree: Any) -> Any:
-    """KerasTensors -> jax.ShapeDtypeStruct with the batch placeholder."""
+# The second size unknown dimensions are evaluated at when some are not the batch: a
+# dimension that differs between the two evaluations depends on an unknown one (e.g. the
+# height after a strided convolution of an image of unknown size) and is unknown too.
+SECOND_PLACEHOLDER = 7907
+
+
+def to_struct(tree: Any, placeholder: int = _PLACEHOLDER_BATCH) -> Any:
+    """KerasTensors -> jax.ShapeDtypeStruct, unknown dims at `placeholder`."""
     def one(t: Any) -> Any:
         if not isinstance(t, KerasTensor):
             return t
-        shape = tuple(_PLACEHOLDER_BATCH if d is None else d for d in t.shape)
+        shape = tuple(placeholder if d is None else d for d in t.shape)
         return jax.ShapeDtypeStruct(shape, t.dtype)
     return jax.tree_util.tree_map(one, tree, is_leaf=_is_kt)
 
 
-def from_struct(tree: Any, batch_unknown: bool) -> Any:
-    """jax.ShapeDtypeStruct -> KerasTensor, turning the placeholder batch back into None."""
-    def one(s: Any) -> KerasTensor:
+def from_struct(tree: Any, batch_unknown: bool, second: Any = None) -> Any:
+    """jax.ShapeDtypeStruct -> KerasTensor, turning the placeholder back into None; with
+    `second` (the same outputs evaluated at `SECOND_PLACEHOLDER`), every dimension that
+    differs between the two is None as well."""
+    def one(s: Any, other: Any = None) -> KerasTensor:
         # Every unknown input dimension (batch, or e.g. time in Input((None, 4))) was evaluated
         # at the placeholder size; dimensions that come out at that size are unknown again.
-        shape = [None if batch_unknown and d == _PLACEHOLDER_BATCH else d for d in s.shape]
+        shape = [None if (batch_unknown and d == _PLACEHOLDER_BATCH)
+                 or (other is not None and d != other.shape[i]) else d
+                 for i, d in enumerate(s.shape)]
         return KerasTensor(shape, s.dtype)
-    return jax.tree_util.tree_map(one, tree)
+    if second is None:
+        return jax.tree_util.tree_map(one, tree)
+    return jax.tree_util.tree_map(one, tree, second)
+
+
+def inner_unknown(tree: Any) -> bool:
+    """Whether a dimension other than the batch (the first) is unknown somewhere."""
+    leaves = [t for t in jax.tree_util.tree_leaves(tree, is_leaf=_is_kt)
+              if isinstance(t, KerasTensor)]
+    return any(d is None for t in leaves for d in t.shape[1:])
 
 
 def symbolic_shapes(tree: Any) -> Any:

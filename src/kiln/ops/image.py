@@ -15,7 +15,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from . import _image_extra
+from . import _image_extra, _image_warp
 from ._wrap import export
 
 _INTERPOLATIONS = ("bilinear", "nearest", "lanczos3", "lanczos5", "bicubic")
@@ -194,4 +194,5 @@ def map_coordinates(inputs: Any, coordinates: Any, order: int, fill_mode: str = 
 
 _CUSTOM = (resize, rgb_to_grayscale, pad_images, crop_images, extract_patches, map_coordinates)
 
-__all__ = export(globals(), {}, (*_CUSTOM, *_image_extra.CUSTOM), "kiln.ops.image")
+__all__ = export(globals(), {}, (*_CUSTOM, *_image_extra.CUSTOM, *_image_warp.CUSTOM),
+                 "kiln.ops.image")
