@@ -55,6 +55,12 @@ _MODULE_OF_NAME = {("models", "Functional"): "keras.src.models.functional",
                    ("layers", "StochasticDepth"): "keras.src.applications.convnext"}
 
 
+# The builder of functional-graph operations (`kiln.layers` sets it when it loads): Keras
+# writes an op called on symbolic tensors as `{"module": "keras.src.ops.numpy", "class_name":
+# "Multiply", ...}`; only names of `kiln.ops` functions are accepted.
+OPERATIONS: dict[str, Any] = {"from_config": None}
+
+
 # -- safe mode ---------------------------------------------------------------------------------
 _PROCESS = {"unsafe": False}  # set only by the program itself, never by a file
 
@@ -99,6 +105,11 @@ def serialize(obj: Any) -> Any:
         return {k: serialize(v) for k, v in obj.items()}
     if isinstance(obj, (np.ndarray, np.generic)):
         return obj.tolist()
+    if isinstance(obj, slice):  # an index of a graph's GetItem, as Keras writes it
+        return {"class_name": "__slice__",
+                "config": {"start": obj.start, "stop": obj.stop, "step": obj.step}}
+    if obj is Ellipsis:
+        return {"class_name": "__ellipsis__", "config": {}}
     if inspect.isfunction(obj) or inspect.isbuiltin(obj):
         return _serialize_function(obj)
     if hasattr(obj, "get_config"):
@@ -120,6 +131,11 @@ def _serialize_function(fn: Any) -> dict[str, Any]:
 
 def _serialize_object(obj: Any) -> dict[str, Any]:
     cls = type(obj)
+    keras_module = getattr(obj, "_keras_module", None)
+    if keras_module is not None:  # a functional-graph operation, as Keras writes one
+        name = obj._registered_class_name
+        return {"module": keras_module, "class_name": name, "config": obj.get_config(),
+                "registered_name": name}
     name = getattr(obj, "_registered_class_name", None) or _registry.builtin_name(cls)
     kind = _registry.kind_of(cls)
     if name is not None and kind is not None:
@@ -176,6 +192,9 @@ def _deserialize(config: Any, kind: str | None, label: str | None) -> Any:
     special = _SPECIAL.get(class_name)
     if special is not None:
         return special(config, kind, label)
+    module = str(config.get("module") or "")
+    if module.startswith("keras.src.ops.") and OPERATIONS["from_config"] is not None:
+        return OPERATIONS["from_config"](class_name, module, inner)
     registered = config.get("registered_name")
     module_kind = _MODULE_KINDS.get(config.get("module"))
     name = registered if registered and registered != class_name else class_name
@@ -225,8 +244,14 @@ def _dtype_policy(config: dict, kind: str | None, label: str | None) -> Any:
     return (config.get("config") or {}).get("name")
 
 
+def _slice(config: dict, kind: str | None, label: str | None) -> Any:
+    inner = config.get("config") or {}
+    return slice(inner.get("start"), inner.get("stop"), inner.get("step"))
+
+
 _SPECIAL = {"function": _function, "__lambda__": _lambda, "__numpy__": _numpy,
-            "__tuple__": _tuple, "DTypePolicy": _dtype_policy}
+            "__tuple__": _tuple, "DTypePolicy": _dtype_policy, "__slice__": _slice,
+            "__ellipsis__": lambda config, kind, label: Ellipsis}
 
 
 def build(config: Any, kind: str, custom_objects: dict[str, Any] | None = None,

@@ -16,6 +16,7 @@ from ._input_spec import InputSpec as InputSpec
 from ._layer import Layer as Layer
 from ._stacked_cells import StackedRNNCells as StackedRNNCells
 from ._symbolic import KerasTensor as KerasTensor
+from . import _symbolic_ops as _symbolic_ops  # noqa: F401 (sets the graph hooks)
 from ._conv import Conv1D as Conv1D
 from ._conv import Conv2D as Conv2D
 from ._conv import Conv3D as Conv3D

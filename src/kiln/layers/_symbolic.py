@@ -12,6 +12,9 @@ from typing import Any, Sequence
 import jax
 import jax.numpy as jnp
 
+from .. import ops as _ops
+from ..ops import _wrap
+
 # Stand-in size for unknown (None) dimensions while shapes are evaluated (abstractly, so no
 # memory is used). A large odd prime is unlikely to be produced by a layer for another reason.
 _PLACEHOLDER_BATCH = 7919
@@ -38,6 +41,68 @@ class KerasTensor:
 
     def __hash__(self) -> int:
         return id(self)
+
+    # -- Python operators: functional-graph operations, as in Keras --------------------------
+    _kiln_symbolic = True  # what kiln.ops looks for to build a graph node
+
+    def __getitem__(self, key: Any) -> "KerasTensor":
+        return _wrap.SYMBOLIC["call"](get_item, (self, key), {})
+
+    def reshape(self, newshape: Any) -> "KerasTensor":
+        return _ops.reshape(self, newshape)
+
+    def squeeze(self, axis: Any = None) -> "KerasTensor":
+        return _ops.squeeze(self, axis=axis)
+
+    def __bool__(self) -> bool:
+        raise TypeError("A symbolic KerasTensor cannot be used as a boolean (it has no value "
+                        "until the model runs). Fix: use kiln.ops.where / kiln.ops.cond.")
+
+    def __iter__(self) -> Any:
+        raise NotImplementedError("Iterating over a symbolic KerasTensor is not supported. "
+                                  "Fix: index it (x[:, 0]) or use kiln.ops.unstack.")
+
+    def __array__(self, *args: Any, **kwargs: Any) -> Any:
+        raise ValueError("A KerasTensor is symbolic: a placeholder for a shape and a dtype, "
+                         "with no value. Fix: call the model on real data, or build the "
+                         "computation from kiln.ops / layers.")
+
+
+def get_item(x: Any, key: Any) -> Any:
+    """`x[key]` (Keras's `GetItem`; a list key is a tuple of indices, as JSON stores it)."""
+    return x[tuple(key) if isinstance(key, list) else key]
+
+
+get_item.__module__ = "kiln.ops.numpy"
+
+
+def _binary(op_name: str, reflected: bool = False) -> Any:
+    def method(self: KerasTensor, other: Any) -> KerasTensor:
+        fn = getattr(_ops, op_name)
+        return fn(other, self) if reflected else fn(self, other)
+    method.__name__ = op_name
+    return method
+
+
+def _unary(op_name: str) -> Any:
+    def method(self: KerasTensor) -> KerasTensor:
+        return getattr(_ops, op_name)(self)
+    method.__name__ = op_name
+    return method
+
+
+# Keras's operator table (`==` stays identity: KerasTensors are dict keys).
+for _dunder, _op in {"add": "add", "sub": "subtract", "mul": "multiply", "matmul": "matmul",
+                     "truediv": "true_divide", "floordiv": "floor_divide", "mod": "mod",
+                     "pow": "power", "and": "logical_and", "or": "logical_or",
+                     "xor": "logical_xor"}.items():
+    setattr(KerasTensor, f"__{_dunder}__", _binary(_op))
+    setattr(KerasTensor, f"__r{_dunder}__", _binary(_op, reflected=True))
+for _dunder, _op in {"lt": "less", "le": "less_equal", "gt": "greater",
+                     "ge": "greater_equal", "ne": "not_equal"}.items():
+    setattr(KerasTensor, f"__{_dunder}__", _binary(_op))
+for _dunder, _op in {"neg": "negative", "abs": "absolute", "invert": "logical_not"}.items():
+    setattr(KerasTensor, f"__{_dunder}__", _unary(_op))
 
 
 def is_symbolic(tree: Any) -> bool:
@@ -104,7 +169,8 @@ def inner_unknown(tree: Any) -> bool:
 
 def symbolic_shapes(tree: Any) -> Any:
     """The shapes of a structure of KerasTensors (None kept for unknown dims)."""
-    return jax.tree_util.tree_map(lambda t: t.shape, tree, is_leaf=_is_kt)
+    return jax.tree_util.tree_map(lambda t: t.shape if isinstance(t, KerasTensor) else None,
+                                  tree, is_leaf=_is_kt)
 
 
 def batch_unknown(tree: Any) -> bool:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+import numpy as np
+
 
 import jax
 
@@ -199,6 +201,9 @@ def functional_config(model: Any) -> dict[str, Any]:
         return [layer.name, index + (1 if offset and _is_functional(layer) else 0), t.index]
 
     def tensor(t: Any) -> Any:
+        if isinstance(t, np.ndarray) and t.ndim:  # a constant operand, as Keras writes it
+            return {"class_name": "__numpy__",
+                    "config": {"value": t.tolist(), "dtype": t.dtype.name}}
         if not isinstance(t, KerasTensor):
             return _serialization.serialize(t)
         return {"class_name": "__keras_tensor__",

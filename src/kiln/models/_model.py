@@ -87,13 +87,22 @@ class Model(KerasModelAPI, KerasSteps, Layer):
 
     @property
     def layers(self) -> list[Layer]:
+        """The layers (a functional model's graph operations such as `x * 2` excluded, as
+        in Keras; see `operations`)."""
+        if self._functional is not None:
+            return [op for op in self._graph_layers if not getattr(op, "_is_operation", False)]
+        return self._sublayers()
+
+    @property
+    def operations(self) -> list[Layer]:
+        """Every node kind of a functional graph, in order: input layers, layers and ops."""
         if self._functional is not None:
             return list(self._graph_layers)
-        return self._sublayers()
+        return self.layers
 
     def _sublayers(self) -> list[Layer]:
         if self._functional is not None:
-            return [layer for layer in self._graph_layers]
+            return self.layers
         return super()._sublayers()
 
     @property

@@ -19,6 +19,22 @@ from .. import _config
 from .._variables import Variable, unwrap
 
 
+# The graph builder for ops called on symbolic tensors (`kiln.Input(...)` and what layers
+# return on it). `kiln.layers` sets it when it loads: the symbolic tensor and the graph node
+# live there, above this package, so this module only holds the slot and asks it.
+SYMBOLIC: dict[str, Callable | None] = {"call": None}
+
+
+def is_symbolic(args: Any, kwargs: Any) -> bool:
+    """Whether a symbolic tensor is among the arguments (nested in lists and dicts too)."""
+    leaves = jax.tree_util.tree_leaves((args, kwargs), is_leaf=_symbolic_leaf)
+    return builtins.any(_symbolic_leaf(x) for x in leaves)
+
+
+def _symbolic_leaf(x: Any) -> bool:
+    return getattr(type(x), "_kiln_symbolic", False)
+
+
 def accept_variables(fn: Callable, name: str, source: str | None = None,
                      module: str | None = None) -> Callable:
     """`fn` with every kiln Variable in its arguments (nested in lists too) unwrapped.
@@ -30,6 +46,9 @@ def accept_variables(fn: Callable, name: str, source: str | None = None,
 
     @functools.wraps(fn)
     def op(*args: Any, **kwargs: Any) -> Any:
+        graph = SYMBOLIC["call"]
+        if graph is not None and is_symbolic(args, kwargs):  # a functional-graph node
+            return graph(op, args, kwargs)
         containers = (Variable, list, tuple, dict)
         if builtins.any(isinstance(a, containers) for a in (*args, *kwargs.values())):
             args, kwargs = unwrap((args, kwargs))
