@@ -135,7 +135,7 @@ def convnext_block(x: Any, projection_dim: int, drop_path_rate: float = 0.0,
         x = StochasticDepth(drop_path_rate, name=f"{name}_stochastic_depth")(x)
     else:
         x = layers.Activation("linear", name=f"{name}_identity")(x)
-    return layers.Add()([inputs, x])
+    return inputs + x  # a graph operation, as Keras writes the residual
 
 
 def _downsampling(name: str, dims: list) -> list:

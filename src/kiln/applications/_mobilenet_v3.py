@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 from kiln import layers
-from kiln._naming import unique_name
 from kiln.applications import _common, imagenet_utils
 from kiln.applications._mobilenet import batch_norm, check_tensor_shape, correct_pad
 from kiln.applications._mobilenet import make_divisible as depth
@@ -51,15 +50,9 @@ def hard_swish(x: Any) -> Any:
 
 
 def hard_sigmoid(x: Any) -> Any:
-    """`relu6(x + 3) / 6`, the squeeze-excite gate.
-
-    Keras writes it as `ReLU(6.0)(x + 3.0) * (1.0 / 6.0)`: one ReLU layer between two
-    `keras.ops` nodes, which are not layers. kiln's functional graph records layers only, so
-    here the gate is one Activation("hard_sigmoid") layer (the same function) that takes the
-    ReLU's automatic name (`re_lu_N`): later automatic names, the weights and the numbers
-    match Keras; only that layer's class differs (Activation, not ReLU).
-    """
-    return layers.Activation("hard_sigmoid", name=unique_name("ReLU"))(x)
+    """`relu6(x + 3) / 6`, the squeeze-excite gate, written as Keras writes it: a ReLU layer
+    between two graph operations."""
+    return layers.ReLU(6.0)(x + 3.0) * (1.0 / 6.0)
 
 
 def se_block(inputs: Any, filters: int, se_ratio: float, prefix: str) -> Any:
