@@ -30,7 +30,7 @@ def _jax_layer_identity(inputs):
 # Constructor arguments of the classes that need some (everything else is built bare).
 ARGS = {
     "layers": {
-        "LayerScale": dict(init_values=1e-6, projection_dim=3),
+        "LayerScale": dict(init_values=1e-6, projection_dim=3), "CustomScaleLayer": dict(scale=0.2),
         "Pipeline": dict(layers=[L.AutoContrast(), L.RandomFlip(seed=1)]),
         "MaxNumBoundingBoxes": dict(max_number=3),
         "StochasticDepth": dict(drop_path_rate=0.1),

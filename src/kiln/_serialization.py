@@ -52,7 +52,8 @@ _SHAPES_DICT_BUILD = {"MultiHeadAttention", "Attention", "AdditiveAttention"}
 # Registered names that Keras writes under another module than their kind's.
 _MODULE_OF_NAME = {("models", "Functional"): "keras.src.models.functional",
                    ("layers", "LayerScale"): "keras.src.applications.convnext",
-                   ("layers", "StochasticDepth"): "keras.src.applications.convnext"}
+                   ("layers", "StochasticDepth"): "keras.src.applications.convnext",
+                   ("layers", "CustomScaleLayer"): "keras.src.applications.inception_resnet_v2"}
 
 
 # The builder of functional-graph operations (`kiln.layers` sets it when it loads): Keras

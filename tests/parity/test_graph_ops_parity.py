@@ -67,6 +67,10 @@ def test_files_with_operations_load_both_ways(pair, tmp_path):
         for got, expected in zip(model.predict(X, verbose=0), want):
             np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
     assert [layer.name for layer in from_keras.layers] == ["x", "dense"]
+    live = kiln.Model.from_config(km.get_config())  # a live config holds tuples, not lists
+    live.set_weights(km.get_weights())
+    for got, expected in zip(live.predict(X, verbose=0), want):
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
 
 
 def test_a_graph_with_operations_trains_and_clear_errors():

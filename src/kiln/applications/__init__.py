@@ -38,6 +38,15 @@ from kiln.applications.mobilenet import MobileNet as MobileNet
 from kiln.applications.mobilenet_v2 import MobileNetV2 as MobileNetV2
 from kiln.applications.mobilenet_v3 import MobileNetV3Large as MobileNetV3Large
 from kiln.applications.mobilenet_v3 import MobileNetV3Small as MobileNetV3Small
+from kiln.applications import inception_resnet_v2 as inception_resnet_v2
+from kiln.applications import inception_v3 as inception_v3
+from kiln.applications import nasnet as nasnet
+from kiln.applications import xception as xception
+from kiln.applications.inception_resnet_v2 import InceptionResNetV2 as InceptionResNetV2
+from kiln.applications.inception_v3 import InceptionV3 as InceptionV3
+from kiln.applications.nasnet import NASNetLarge as NASNetLarge
+from kiln.applications.nasnet import NASNetMobile as NASNetMobile
+from kiln.applications.xception import Xception as Xception
 from kiln.applications import imagenet_utils as imagenet_utils
 from kiln.applications import resnet as resnet
 from kiln.applications import resnet50 as resnet50
@@ -53,7 +62,8 @@ from kiln.applications.resnet_v2 import ResNet152V2 as ResNet152V2
 from kiln.applications.vgg16 import VGG16 as VGG16
 from kiln.applications.vgg19 import VGG19 as VGG19
 
-__all__ = ["DenseNet121", "DenseNet169", "DenseNet201", "MobileNet", "MobileNetV2", "MobileNetV3Large", "MobileNetV3Small", "densenet", "mobilenet", "mobilenet_v2", "mobilenet_v3",
+__all__ = ["InceptionResNetV2", "InceptionV3", "NASNetLarge", "NASNetMobile", "Xception", "inception_resnet_v2", "inception_v3", "nasnet", "xception",
+           "DenseNet121", "DenseNet169", "DenseNet201", "MobileNet", "MobileNetV2", "MobileNetV3Large", "MobileNetV3Small", "densenet", "mobilenet", "mobilenet_v2", "mobilenet_v3",
            "ConvNeXtBase", "ConvNeXtLarge", "ConvNeXtSmall", "ConvNeXtTiny", "ConvNeXtXLarge", "EfficientNetB0", "EfficientNetB1", "EfficientNetB2", "EfficientNetB3", "EfficientNetB4", "EfficientNetB5", "EfficientNetB6", "EfficientNetB7", "EfficientNetV2B0", "EfficientNetV2B1", "EfficientNetV2B2", "EfficientNetV2B3", "EfficientNetV2S", "EfficientNetV2M", "EfficientNetV2L", "convnext", "efficientnet", "efficientnet_v2",
            "ResNet50", "ResNet101", "ResNet152", "ResNet50V2", "ResNet101V2", "ResNet152V2",
            "VGG16", "VGG19", "imagenet_utils", "resnet", "resnet50", "resnet_v2", "vgg16",

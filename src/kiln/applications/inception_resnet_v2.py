@@ -1,15 +1,14 @@
-"""Keras's `keras.applications.inception_resnet_v2`: InceptionResNetV2 (and its
-`CustomScaleLayer`)."""
+"""Keras's `keras.applications.inception_resnet_v2`: InceptionResNetV2 (its
+`CustomScaleLayer`, registered under Keras's name, is in `_inception_resnet_v2`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from kiln.applications import _inception_resnet_v2, imagenet_utils
-from kiln.applications._inception_resnet_v2 import CustomScaleLayer
 from kiln.models import Model
 
-__all__ = ["CustomScaleLayer", "InceptionResNetV2", "decode_predictions", "preprocess_input"]
+__all__ = ["InceptionResNetV2", "decode_predictions", "preprocess_input"]
 
 
 def InceptionResNetV2(include_top: bool = True, weights: Any = "imagenet",

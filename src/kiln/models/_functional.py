@@ -266,7 +266,7 @@ class _Rebuild:
             return _serialization.deserialize(x)
         if isinstance(x, dict):
             return {k: self.revive(v) for k, v in x.items()}
-        if isinstance(x, list):
+        if isinstance(x, (list, tuple)):  # a live config (not read from JSON) has tuples
             return [self.revive(v) for v in x]
         return x
 
