@@ -78,6 +78,24 @@ class LayerWeights:
         """`non_trainable_weights` plus the SeedGenerator states (see `variables`)."""
         return _dedup(self.non_trainable_weights + self._seed_states())
 
+    def save_own_variables(self, store: dict) -> None:
+        """Writes the layer's own variables (trainable first) into `store` as "0", "1", ...:
+        what saving puts in the layer's `vars` group (override it to store more, as Keras)."""
+        own = self._own_variables()
+        for i, v in enumerate([v for v in own if v.trainable] + [v for v in own if not v.trainable]):
+            store[str(i)] = np.asarray(v.value)
+
+    def load_own_variables(self, store: dict) -> None:
+        """Assigns the layer's own variables from `store` (what `save_own_variables` wrote)."""
+        own = self._own_variables()
+        own = [v for v in own if v.trainable] + [v for v in own if not v.trainable]
+        if len(store) != len(own):
+            raise ValueError(f"Layer '{self.name}' expected {len(own)} variables, but received "
+                             f"{len(store)} variables during loading. Expected: "
+                             f"{[v.name for v in own]}.")
+        for i, v in enumerate(own):
+            v.assign(store[str(i)])
+
     def get_weights(self) -> list[np.ndarray]:
         """The weights as NumPy arrays, in `weights` order."""
         return [np.asarray(v.value) for v in self.weights]
@@ -114,3 +132,7 @@ def _dedup(vs: list[Variable]) -> list[Variable]:
             seen.add(id(v))
             out.append(v)
     return out
+
+
+LayerWeights.save_own_variables._kiln_default = True  # type: ignore[attr-defined]
+LayerWeights.load_own_variables._kiln_default = True  # type: ignore[attr-defined]

@@ -109,13 +109,32 @@ def variable_paths(model: Layer) -> dict[str, Any]:
     return out
 
 
-def snapshot(model: Layer) -> list[tuple[str, str, list[np.ndarray]]]:
+def _overrides(layer: Any, method: str) -> bool:
+    """Whether `layer`'s class defines its own `save_own_variables` / `load_own_variables`."""
+    fn = getattr(type(layer), method, None)
+    return fn is not None and not getattr(fn, "_kiln_default", False)
+
+
+def _own_store(layer: Any) -> dict[str, np.ndarray]:
+    """What a layer's own `save_own_variables(store)` writes (Keras's hook for extra state)."""
+    store: dict[str, Any] = {}
+    layer.save_own_variables(store)
+    return {str(k): np.asarray(v) for k, v in store.items()}
+
+
+def snapshot(model: Layer) -> list[tuple]:
     """Host copies of `model`'s (and its built optimizer's) variables, taken now in one
-    `jax.device_get`: `(group path, name attribute, [array, ...])` per group, in file order."""
-    groups, values = [], []
+    `jax.device_get`: `(group path, name attribute, [array, ...])` per group, in file order
+    (a fourth item names the datasets of a layer with its own `save_own_variables`)."""
+    groups, values, custom = [], [], {}
     for path, layer in walk(model):
+        group = f"{path}/vars" if path else "vars"
+        if _overrides(layer, "save_own_variables"):
+            custom[group] = _own_store(layer)
+            groups.append((group, layer.name, 0))
+            continue
         own = [v.value for v in _own(layer)]
-        groups.append((f"{path}/vars" if path else "vars", layer.name, len(own)))
+        groups.append((group, layer.name, len(own)))
         values += own
     opt = getattr(model, "optimizer", None)
     if opt is not None and getattr(opt, "built", False):
@@ -124,7 +143,9 @@ def snapshot(model: Layer) -> list[tuple[str, str, list[np.ndarray]]]:
         groups.append(("optimizer/vars", opt.name, len(own)))
         values += own
     host = iter(jax.device_get(values))
-    return [(path, name, [np.asarray(next(host)) for _ in range(n)]) for path, name, n in groups]
+    return [(path, name, list(custom[path].values()), list(custom[path])) if path in custom
+            else (path, name, [np.asarray(next(host)) for _ in range(n)])
+            for path, name, n in groups]
 
 
 def write_snapshot(groups: list[tuple[str, str, list[np.ndarray]]], fileobj: Any,
@@ -133,9 +154,14 @@ def write_snapshot(groups: list[tuple[str, str, list[np.ndarray]]], fileobj: Any
     fileobj.write(snapshot_bytes(groups, attrs))
 
 
-def _layout_key(groups: list[tuple[str, str, list[np.ndarray]]]) -> tuple:
-    return tuple((path, name, tuple((a.shape, str(a.dtype), a.dtype.str) for a in arrays))
-                 for path, name, arrays in groups)
+def _keys(group: tuple) -> list[str]:
+    """The dataset names of a snapshot group: "0", "1", ... unless the group names them."""
+    return list(group[3]) if len(group) > 3 else [str(i) for i in range(len(group[2]))]
+
+
+def _layout_key(groups: list[tuple]) -> tuple:
+    return tuple((g[0], g[1], tuple(_keys(g)),
+                  tuple((a.shape, str(a.dtype), a.dtype.str) for a in g[2])) for g in groups)
 
 
 def _build(groups: list[tuple[str, str, list[np.ndarray]]]) -> tuple[bytes, list | None]:
@@ -144,11 +170,12 @@ def _build(groups: list[tuple[str, str, list[np.ndarray]]]) -> tuple[bytes, list
     offsets: list | None = []
     name = f"kiln-weights-{next(_image_names)}.h5"  # in memory only: nothing is written there
     with h5py.File(name, "w", driver="core", backing_store=False) as f:
-        for path, name, arrays in groups:
+        for entry in groups:
+            path, name, arrays = entry[:3]
             group = f.require_group(path)
             group.attrs["name"] = name
-            for i, array in enumerate(arrays):
-                ds = group.create_dataset(str(i), data=array)
+            for key, array in zip(_keys(entry), arrays):
+                ds = group.create_dataset(key, data=array)
                 raw = array.dtype.kind in "biuf" and array.dtype.isnative and ds.dtype == array.dtype
                 offset = ds.id.get_offset() if array.size else -1
                 if offsets is not None and raw and offset is not None:
@@ -176,7 +203,7 @@ def snapshot_bytes(groups: list[tuple[str, str, list[np.ndarray]]],
                 _templates[key] = (image, offsets)
     else:
         buf = bytearray(image)
-        arrays = [a for _, _, group in groups for a in group]
+        arrays = [a for entry in groups for a in entry[2]]
         for offset, array in zip(offsets, arrays, strict=True):
             if offset >= 0:
                 data = np.ascontiguousarray(array).tobytes()
@@ -202,11 +229,20 @@ def load_weights_file(model: Layer, fileobj: Any, size: int, skip_mismatch: bool
     are assigned, so a mismatch leaves every variable unchanged."""
     with h5py.File(fileobj, "r") as f:
         arrays = _safety.check_h5(f, size)
-        staged = _stage(variable_paths(model), arrays, skip_mismatch)
+        custom = {(f"{path}/vars" if path else "vars"): layer for path, layer in walk(model)
+                  if _overrides(layer, "load_own_variables")}
+        mine = {k: v for k, v in arrays.items() if k.rsplit("/", 1)[0] in custom}
+        expected = {k: v for k, v in variable_paths(model).items()
+                    if k.rsplit("/", 1)[0] not in custom}
+        staged = _stage(expected, {k: v for k, v in arrays.items() if k not in mine},
+                        skip_mismatch)
         opt = getattr(model, "optimizer", None)
         opt_store = {k.split("/")[-1]: v for k, v in arrays.items() if k.startswith("optimizer/")}
     for var, value in staged:
         var.assign(value)
+    for group, layer in custom.items():  # the layer's own `load_own_variables`, as Keras
+        layer.load_own_variables({k.rsplit("/", 1)[1]: v for k, v in mine.items()
+                                  if k.rsplit("/", 1)[0] == group})
     if with_optimizer and opt is not None and opt_store:
         if not opt.built:
             opt.build({v.path: v.value for v in model.trainable_weights})
