@@ -113,13 +113,21 @@ def register_keras_serializable(package: str = "Custom", name: str | None = None
             raise ValueError(f"Cannot register {obj.__name__} as {key!r}: a serializable class "
                              "must define get_config(). Add one returning its constructor "
                              "arguments.")
-        if _GLOBAL_CUSTOM.get(key, obj) is not obj:
+        old = _GLOBAL_CUSTOM.get(key, obj)
+        if old is not obj and not _same_definition(old, obj):
             raise ValueError(f"{key!r} is already registered to {_GLOBAL_CUSTOM[key]!r}; pass "
                              "another package= or name= to register_keras_serializable.")
         _GLOBAL_CUSTOM[key] = obj
         _CUSTOM_NAME_OF[id(obj)] = key
         return obj
     return decorator
+
+
+def _same_definition(old: Any, new: Any) -> bool:
+    """Whether `new` is `old` defined again (a re-run notebook cell, a reloaded module): the
+    same module and qualified name. Keras then keeps the newer one, and so does kiln."""
+    return (getattr(old, "__module__", None) == getattr(new, "__module__", None)
+            and getattr(old, "__qualname__", None) == getattr(new, "__qualname__", None))
 
 
 def get_registered_name(obj: Any) -> str:

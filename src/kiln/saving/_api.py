@@ -21,7 +21,7 @@ from typing import Any
 import h5py
 
 from .. import _serialization
-from . import _archive, _h5_weights, _legacy_h5, _legacy_h5_write
+from . import _archive, _assets, _h5_weights, _legacy_h5, _legacy_h5_write
 
 _H5 = (".h5", ".hdf5")
 
@@ -56,11 +56,12 @@ def archive_writer(model: Any) -> Callable[[Any], None]:
     longer touches the model: call it later, in another thread if need be."""
     config = _model_config(model)
     groups, metadata = _h5_weights.snapshot(model), _archive.archive_metadata()
+    assets = _assets.collect(model)
 
     def write(fileobj: Any) -> None:
         buf = io.BytesIO()
         _h5_weights.write_snapshot(groups, buf)
-        _archive.write_archive(fileobj, config, buf.getvalue(), metadata)
+        _archive.write_archive(fileobj, config, buf.getvalue(), metadata, assets)
 
     return write
 
@@ -110,8 +111,9 @@ def save_model(model: Any, filepath: Any, overwrite: bool = True, zipped: Any = 
     _check_overwrite(filepath, overwrite)
     if not legacy:
         config = _model_config(model)
-        weights = _weights_bytes(model)
-        _archive.atomic_write(filepath, lambda f: _archive.write_archive(f, config, weights))
+        weights, assets = _weights_bytes(model), _assets.collect(model)
+        _archive.atomic_write(filepath, lambda f: _archive.write_archive(f, config, weights,
+                                                                         assets=assets))
         return
     warnings.warn("You are saving your model as an HDF5 file via `model.save()`. This file "
                   "format is considered legacy. We recommend the native Keras format, "
@@ -156,7 +158,7 @@ def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool 
     filepath = os.fspath(filepath)
     if filepath.endswith(_H5) or (not filepath.endswith(".keras") and _is_hdf5(filepath)):
         return _load_legacy_model(filepath, custom_objects, compile, safe_mode)
-    config, weights = _archive.read_archive(filepath)
+    config, weights, assets = _archive.read_archive(filepath)
     cc = config.pop("compile_config", None)
     with _serialization.safe_mode_scope(safe_mode):
         model = _serialization.deserialize(config, "models", custom_objects, safe_mode)
@@ -164,6 +166,7 @@ def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool 
             compile_from(model, cc)
     if weights:
         _load_h5(model, weights, filepath, with_optimizer=bool(compile and cc))
+    _assets.restore(model, assets)
     return model
 
 
@@ -228,7 +231,7 @@ def load_weights(model: Any, filepath: Any, skip_mismatch: bool = False,
         raise ValueError(f"Invalid keyword arguments: {kwargs}. load_weights takes filepath, "
                          "skip_mismatch and (for legacy .h5 files) by_name.")
     if filepath.endswith(".keras"):
-        _, data = _archive.read_archive(filepath)
+        _, data, _ = _archive.read_archive(filepath)
     elif _is_hdf5(filepath) and _legacy_h5.is_legacy_h5(filepath):
         _legacy_h5.load_legacy_weights(model, filepath, skip_mismatch,
                                        "by_name" if by_name else "auto")

@@ -118,14 +118,17 @@ class BackgroundWriter:
 
 
 def write_archive(fileobj: Any, config: dict, weights: bytes,
-                  metadata: dict | None = None) -> None:
-    """Writes the three members of a `.keras` archive to an open binary file, uncompressed
-    (as Keras: deflating the weights costs far more than it saves)."""
+                  metadata: dict | None = None, assets: dict[str, bytes] | None = None) -> None:
+    """Writes the members of a `.keras` archive to an open binary file, uncompressed (as
+    Keras: deflating the weights costs far more than it saves); `assets` are the layers'
+    own files (`assets/<layer path>/<name>`)."""
     metadata = metadata or archive_metadata()
     with zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_STORED) as zf:
         zf.writestr("metadata.json", json.dumps(metadata))
         zf.writestr("config.json", json.dumps(config))
         zf.writestr("model.weights.h5", weights)
+        for name, data in (assets or {}).items():
+            zf.writestr(name, data)
 
 
 def archive_metadata() -> dict:
@@ -134,9 +137,10 @@ def archive_metadata() -> dict:
             "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}
 
 
-def read_archive(filepath: str) -> tuple[dict, bytes]:
-    """`(config, weights bytes)` of a `.keras` archive, read in memory after the checks of
-    `_safety.check_zip`. Raises ValueError for anything that is not a valid archive."""
+def read_archive(filepath: str) -> tuple[dict, bytes, dict[str, bytes]]:
+    """`(config, weights bytes, {asset member: bytes})` of a `.keras` archive, read in memory
+    after the checks of `_safety.check_zip`. Raises ValueError for anything that is not a
+    valid archive."""
     wait_for(filepath)
     size = os.path.getsize(filepath)
     try:
@@ -148,6 +152,8 @@ def read_archive(filepath: str) -> tuple[dict, bytes]:
                                  f"(members: {sorted(names)[:10]}).")
             config = json.loads(zf.read("config.json").decode("utf-8"))
             weights = zf.read("model.weights.h5") if "model.weights.h5" in names else b""
+            assets = {n: zf.read(n) for n in sorted(names)
+                      if n.startswith("assets/") and not n.endswith("/")}
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, UnicodeDecodeError,
             json.JSONDecodeError, NotImplementedError, OSError, zlib.error) as e:
         raise ValueError(f"Cannot read {filepath!r} as a .keras archive ({type(e).__name__}: "
@@ -155,7 +161,7 @@ def read_archive(filepath: str) -> tuple[dict, bytes]:
     if not isinstance(config, dict):
         raise ValueError(f"{filepath!r}: config.json holds {type(config).__name__}, "  # noqa: TRY004
                          "expected a dict.")
-    return config, weights
+    return config, weights, assets
 
 
 def as_fileobj(data: bytes) -> io.BytesIO:
