@@ -79,7 +79,10 @@ def _compiled(lib):
 
 def test_compile_config_round_trip_and_run_eagerly_match_keras():
     km, lm = _compiled(keras), _compiled(kiln)
-    assert lm.get_compile_config() == km.get_compile_config()
+    k_config, l_config = km.get_compile_config(), lm.get_compile_config()
+    for config in (k_config, l_config):  # automatic names count per session
+        config["optimizer"]["config"].pop("name")
+    assert l_config == k_config
     fresh = kiln.Sequential([kiln.Input((3,)), kiln.layers.Dense(2)])
     assert fresh.get_compile_config() is None
     fresh.compile_from_config(km.get_compile_config())

@@ -9,6 +9,7 @@ positional arguments, constants included, are its call's.
 
 Example:
     >>> import numpy as np, kiln
+    >>> kiln.backend.clear_session()  # automatic names start over
     >>> x = kiln.Input((3,))
     >>> y = kiln.ops.expand_dims(x * 2 + 1, axis=-1)[:, :2]
     >>> model = kiln.Model(x, y)
