@@ -10,6 +10,7 @@ Subclasses provide only the per-variable rule (see `_rules.py`) and their slot n
 
 from __future__ import annotations
 
+import functools
 import warnings
 from typing import Any, Iterable, Sequence
 
@@ -23,11 +24,12 @@ from . import _pipeline as P
 from . import schedules as _schedules
 from ._args import auto_name, check_common, check_kwargs
 from ._binding import DecayExclusions, LearningRate, VariableBinding, is_schedule
+from ._keras_style import KerasStyle
 from ._state import (OptState, build_order, leaf_names, list_from_tree, state_from_list,
                      state_to_list, tree_from_list)
 
 
-class Optimizer:
+class Optimizer(KerasStyle):
     """Base class of kiln's optimizers (Keras's `BaseOptimizer` arguments and order of work).
 
     Args:
@@ -44,6 +46,21 @@ class Optimizer:
         gradient_accumulation_steps: update every N steps with the mean gradient (N >= 2).
         name: the optimizer's name (default: snake-cased class name, uniquified).
     """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A Keras-style subclass's `build(var_list)` runs on kiln's stand-ins only (see
+        `_keras_style`); called by anything else, `build` is kiln's."""
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("build")
+        if own is None or getattr(cls.update_step, "_kiln_default", False):
+            return
+
+        @functools.wraps(own)
+        def build(self: Any, var_list: Any) -> None:
+            if self._collecting:
+                return own(self, var_list)
+            return Optimizer.build(self, var_list)
+        cls.build = build
 
     def __init__(self, learning_rate: Any, weight_decay: float | None = None,
                  clipnorm: float | None = None, clipvalue: float | None = None,
@@ -112,6 +129,8 @@ class Optimizer:
     def iterations(self) -> jax.Array:
         """The number of updates so far (int32); with gradient accumulation, real updates
         only (`raw_count // gradient_accumulation_steps`, as Keras)."""
+        if self._step_now is not None:  # inside a Keras-style update_step
+            return self._step_now
         it = self._raw_iterations()
         if self.gradient_accumulation_steps:
             return it // self.gradient_accumulation_steps
@@ -121,9 +140,11 @@ class Optimizer:
     def _slot_groups(self) -> tuple[tuple[str, ...], ...]:
         """Slot names, grouped as Keras creates them (names in a group interleave per
         variable in `variables`)."""
-        return ()
+        return self._groups if self.keras_style() else ()
 
     def _init_slot(self, name: str, w: jax.Array) -> jax.Array:
+        if self.keras_style():
+            return self._keras_init_slot(name, w)
         return jnp.zeros(w.shape, w.dtype)
 
     def _init_shared(self, leaves: list) -> dict:
@@ -135,9 +156,9 @@ class Optimizer:
     def _update_var(self, g: Any, w: Any, slots: dict, lr: Any, step: Any, shared: dict
                     ) -> tuple[Any, dict]:
         raise NotImplementedError(
-            f"{type(self).__name__} must implement `_update_var(g, w, slots, lr, step, shared)` "
-            "(and `_slot_groups()`); Keras-style `build`/`update_step` subclasses are not "
-            "supported by kiln.")
+            f"{type(self).__name__} must implement Keras's `update_step(gradient, variable, "
+            "learning_rate)` (with its slots made in `build`), or kiln's `_update_var(g, w, "
+            "slots, lr, step, shared)` and `_slot_groups()`.")
 
     def _own_config(self) -> dict:
         return {}
@@ -156,6 +177,8 @@ class Optimizer:
         # Strongly typed copies: a weakly typed slot would change type after one step and
         # make a jitted step (or a scan carry) retrace.
         leaves = [jnp.asarray(w, dtype=jnp.result_type(w)) for w in leaves]
+        if self.keras_style():
+            self._discover_once(leaves, leaf_names(params))
         slots = {name: treedef.unflatten([self._init_slot(name, w) for w in leaves])
                  for group in self._slot_groups() for name in group}
         zeros = treedef.unflatten([jnp.zeros(w.shape, w.dtype) for w in leaves])
@@ -233,8 +256,11 @@ class Optimizer:
         for i, gi in enumerate(g):
             if gi is None:
                 continue
-            new_leaves[i], updated = self._update_var(
-                gi, decayed[i], {n: slots[n][i] for n in names}, lr, step, shared)
+            own = {n: slots[n][i] for n in names}
+            if self.keras_style():
+                new_leaves[i], updated = self._keras_update(i, gi, decayed[i], own, lr, step)
+            else:
+                new_leaves[i], updated = self._update_var(gi, decayed[i], own, lr, step, shared)
             for n in names:
                 slots[n][i] = updated[n]
         if k:  # Keras's JAX backend computes the update, then keeps it on update steps only.
@@ -283,12 +309,14 @@ class Optimizer:
     # -- Keras's stateful surface ---------------------------------------------------------
     @property
     def built(self) -> bool:
-        return self.state is not None
+        return self.state is not None and not self._collecting
 
     def build(self, params: Any) -> None:
         """Sets `state = init(params)` for a `{path: array}` dict (or any pytree) or, as in
         Keras, a list of Variables. Building again on the same structure (paths, shapes,
         dtypes) is a no-op, as in Keras; a different structure starts a fresh state."""
+        if self._collecting:  # a Keras-style subclass's super().build(var_list)
+            return
         binding = None
         if isinstance(params, (list, tuple)) and all(hasattr(v, "assign") for v in params):
             binding = VariableBinding(params)
