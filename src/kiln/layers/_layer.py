@@ -19,18 +19,18 @@ import numpy as np
 
 from .. import _config, _scope, dtype_policies, initializers, regularizers
 from .._naming import unique_name
-from .._variables import Variable, bind
+from .._variables import Variable
 from . import _masks, _stateless
 from ._input_spec import check_inputs
 from ._layer_build import LayerBuild
+from ._layer_graph import LayerGraph
 from ._layer_weights import LayerWeights
-from ._symbolic import (SECOND_PLACEHOLDER, KerasTensor, Node, batch_unknown, from_struct,
-                        inner_unknown, is_symbolic, symbolic_shapes, to_struct)
+from ._symbolic import Node, is_symbolic
 
 _BASE_KWARGS = ("input_shape", "input_dim", "batch_size", "batch_input_shape")
 
 
-class Layer(LayerWeights, LayerBuild):
+class Layer(LayerWeights, LayerBuild, LayerGraph):
     """Base class of every layer and model.
 
     Subclass it the Keras way: create weights in `build(input_shape)` with `add_weight`, compute
@@ -312,48 +312,6 @@ class Layer(LayerWeights, LayerBuild):
         override it to create one."""
         return mask if self.supports_masking else None
 
-    def _symbolic_call(self, args: tuple, kwargs: dict) -> Any:
-        """Records a graph node and returns KerasTensors with the evaluated output shapes."""
-        self._maybe_build(symbolic_shapes(args[0]))
-        unknown = batch_unknown((args, kwargs))
-
-        # Only the symbolic tensors are traced; Python values (flags such as
-        # use_causal_mask=True, sizes, strings) reach `call` as they are.
-        leaves, treedef = jax.tree_util.tree_flatten((args, kwargs), is_leaf=_is_symbolic_leaf)
-        traced = [i for i, leaf in enumerate(leaves) if isinstance(leaf, KerasTensor)]
-
-        def run(values: list) -> Any:
-            full = list(leaves)
-            for i, value in zip(traced, values):
-                full[i] = value
-            a, k = jax.tree_util.tree_unflatten(treedef, full)
-            # A throwaway scope: the writes and add_loss values of this trace are dropped.
-            with bind({}, training=False, key=jax.random.key(0)):
-                return self.__call__(*a, **k)
-
-        structs = jax.eval_shape(run, [to_struct(leaves[i]) for i in traced])
-        second = None
-        if inner_unknown(args):  # e.g. images of unknown size: which output dims follow them
-            second = jax.eval_shape(run, [to_struct(leaves[i], SECOND_PLACEHOLDER)
-                                          for i in traced])
-        outputs = from_struct(structs, unknown, second)
-        node = Node(self, args, kwargs, outputs)
-        for i, t in enumerate(jax.tree_util.tree_leaves(outputs)):
-            t.node, t.index = node, i
-        self._inbound_nodes.append(node)
-        self.output_shape_info = jax.tree_util.tree_map(
-            lambda t: t.shape, outputs, is_leaf=lambda x: isinstance(x, KerasTensor))
-        return outputs
-
-    def compute_output_shape(self, input_shape: Any) -> Any:
-        """Output shape for `input_shape` (batch dim may be None), evaluated by JAX."""
-        x = jax.tree_util.tree_map(lambda s: KerasTensor(s), input_shape,
-                                   is_leaf=lambda s: isinstance(s, tuple))
-        saved = list(self._inbound_nodes)
-        out = self._symbolic_call((x,), {})
-        self._inbound_nodes = saved
-        return jax.tree_util.tree_map(lambda t: t.shape, out, is_leaf=lambda t: isinstance(t, KerasTensor))
-
     # -- config ----------------------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments as a JSON-friendly dict (subclasses extend it)."""
@@ -363,26 +321,6 @@ class Layer(LayerWeights, LayerBuild):
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "Layer":
         return cls(**config)
-
-    @property
-    def input(self) -> Any:
-        """The symbolic input of the layer's first call on KerasTensors (Keras's node 0)."""
-        node = self._first_node("input")
-        return node.args[0] if node.args else node.outputs  # an InputLayer: its own tensor
-
-    @property
-    def output(self) -> Any:
-        """The symbolic output of the layer's first call on KerasTensors, e.g. to build a
-        feature extractor: `kiln.Model(base.input, base.get_layer("conv").output)`."""
-        return self._first_node("output").outputs
-
-    def _first_node(self, what: str) -> Node:
-        if not self._inbound_nodes:
-            raise AttributeError(
-                f"Layer '{self.name}' has no {what}: it has not been called on a symbolic "
-                "tensor (kiln.Input or another layer's output) yet. Call it inside a "
-                f"functional model first, then read `layer.{what}`.")
-        return self._inbound_nodes[0]
 
     def stateless_call(self, trainable_variables: Any, non_trainable_variables: Any,
                        *args: Any, return_losses: bool = False, **kwargs: Any) -> tuple:
@@ -415,10 +353,6 @@ def _policy(dtype: Any) -> dtype_policies.DTypePolicy:
     if dtype is None or isinstance(dtype, (str, dict, dtype_policies.DTypePolicy)):
         return dtype_policies.get(dtype)
     return dtype_policies.get(_dtype_name(dtype))
-
-
-def _is_symbolic_leaf(x: Any) -> bool:
-    return isinstance(x, KerasTensor)
 
 
 def _dtype_name(dtype: Any) -> str:

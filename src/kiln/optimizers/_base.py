@@ -25,11 +25,11 @@ from . import schedules as _schedules
 from ._args import auto_name, check_common, check_kwargs
 from ._binding import DecayExclusions, LearningRate, VariableBinding, is_schedule
 from ._keras_style import KerasStyle
-from ._state import (OptState, build_order, leaf_names, list_from_tree, state_from_list,
-                     state_to_list, tree_from_list)
+from ._stateful import StatefulSurface
+from ._state import OptState, build_order, leaf_names, state_from_list, state_to_list
 
 
-class Optimizer(KerasStyle):
+class Optimizer(KerasStyle, StatefulSurface):
     """Base class of kiln's optimizers (Keras's `BaseOptimizer` arguments and order of work).
 
     Args:
@@ -369,59 +369,6 @@ class Optimizer(KerasStyle):
                           f"{len(store.keys())} variables.", stacklevel=2)
             return
         self.set_weights([store[str(i)] for i in range(len(store.keys()))])
-
-    def apply_gradients(self, grads_and_vars: Iterable[tuple[Any, Any]]) -> jax.Array:
-        """Keras-style eager update: applies `(gradient, Variable)` pairs in place (builds the
-        optimizer on first use). Returns `iterations`."""
-        pairs = list(grads_and_vars)
-        if pairs:
-            grads, variables = zip(*pairs)
-            self._apply_to_variables(list(grads), list(variables))
-        return self.iterations
-
-    def _apply_to_variables(self, grads: list, variables: list | None) -> None:
-        if not grads:
-            return
-        if not self.built:
-            if variables is None:
-                raise ValueError("When passing `grads` without `variables`, the optimizer must "
-                                 "already be built. Call `optimizer.build(variables)` first.")
-            self.build(list(variables))
-        if self._binding is None:  # built from a {path: array} dict: adopt Variables by path
-            self._binding = VariableBinding.adopt(self._keys, variables or [])
-        binding = self._binding
-        grad_tree = dict.fromkeys(binding.keys)
-        grad_tree.update(zip(binding.keys_of(variables or binding.variables), grads))
-        if self._jit_apply is None:
-            self._jit_apply = jax.jit(self.apply)
-        new, self.state = self._jit_apply(grad_tree, binding.params(), self.state)
-        binding.write(new)
-
-    def stateless_apply(self, optimizer_variables: Sequence[Any], grads: Sequence[Any],
-                        trainable_variables: Sequence[Any]) -> tuple[list, list]:
-        """Keras's JAX-style pure step on lists: returns `(new trainable values, new optimizer
-        variables)`, both in Keras's order. The optimizer must be built."""
-        if not self.built:
-            raise ValueError(f"To call `stateless_apply`, {type(self).__name__} must be built. "
-                             "Call `optimizer.build(trainable_variables)` first.")
-        state = state_from_list(list(optimizer_variables), self.state, *self._layout())
-        layout = self._treedef, self._order
-        values = [getattr(v, "value", v) for v in trainable_variables]
-        new, state = self.apply(tree_from_list(*layout, grads), tree_from_list(*layout, values),
-                                state)
-        return list_from_tree(*layout, new), state_to_list(state, *self._layout())
-
-    def finalize_variable_values(self, var_list: Sequence[Any]) -> None:
-        """With `use_ema`, overwrites `var_list` (the built-on variables, same order) with
-        their moving averages, as Keras's `fit()` does at the end of training."""
-        if not self.use_ema or self._treedef is None:
-            return
-        averages = list_from_tree(self._treedef, self._order, self.state.ema)
-        if len(var_list) != len(averages):
-            raise ValueError(f"The length of model variables ({len(var_list)}) to override does "
-                             f"not match the {len(averages)} variables the optimizer tracks.")
-        for var, avg in zip(var_list, averages):
-            var.assign(avg)
 
     def get_config(self) -> dict:
         """Keras's optimizer config (the learning rate as a float or a serialized schedule)."""
