@@ -84,3 +84,18 @@ def test_a_graph_with_operations_trains_and_clear_errors():
         bool(x > 0)
     with pytest.raises(ValueError, match="symbolic"):
         np.asarray(x)
+
+
+def test_summary_lists_operations_and_functional_models_are_named_functional(pair):
+    km, lm = pair
+    texts = {}
+    for model in (km, lm):
+        lines = []
+        model.summary(line_length=160, print_fn=lambda text, line_break=True: lines.append(text))
+        texts[model] = "\n".join(lines)
+    for name in ("multiply (Multiply)", "get_item (GetItem)", "expand_dims (ExpandDims)"):
+        assert name in texts[km] and name in texts[lm], name
+    x = kiln.Input((2,))
+    assert kiln.Model(x, kiln.layers.Dense(1)(x)).name.startswith("functional")
+    k_in = keras.Input((2,))
+    assert keras.Model(k_in, keras.layers.Dense(1)(k_in)).name.startswith("functional")

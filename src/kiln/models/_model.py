@@ -18,6 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _scope
+from .._naming import unique_name
 from ..layers._layer import Layer
 from ..layers._symbolic import KerasTensor
 from .. import _serialization
@@ -48,6 +49,8 @@ class Model(KerasModelAPI, KerasSteps, Layer):
     def __init__(self, *args: Any, **kwargs: Any):
         inputs = kwargs.pop("inputs", args[0] if len(args) > 0 else None)
         outputs = kwargs.pop("outputs", args[1] if len(args) > 1 else None)
+        if kwargs.get("name") is None and type(self) is Model and inputs is not None:
+            kwargs["name"] = unique_name("Functional")  # Keras's name for Model(inputs, ...)
         super().__init__(**kwargs)
         self._functional = None
         self._compiled = None

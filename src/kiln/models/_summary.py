@@ -255,7 +255,9 @@ def _layer_range(layers: list[Any], layer_range: Any) -> tuple[int, int]:
 
 def _layer_rows(layer: Any, level: int, columns: dict[str, Any], expand: bool) -> list[list[str]]:
     prefix = "   " * level + "└ " if level else ""
-    row = [f"{prefix}{layer.name} ({type(layer).__name__})", format_output_shape(layer),
+    kind = layer._registered_class_name if getattr(layer, "_is_operation", False) \
+        else type(layer).__name__  # a graph operation shows as Keras's (Multiply, Add, ...)
+    row = [f"{prefix}{layer.name} ({kind})", format_output_shape(layer),
            _param_text(layer)]
     if "connections" in columns:
         row.append(_connections(layer, columns["connections"]))
@@ -330,7 +332,7 @@ def print_summary(model: Any, line_length: int | None = None, positions: list[fl
     if line_length is None:
         line_length = min(default_length, shutil.get_terminal_size().columns - 4)
 
-    layers = list(model.layers)
+    layers = list(getattr(model, "operations", None) or model.layers)  # ops too, as Keras
     start, stop = _layer_range(layers, layer_range)
     rows = [r for layer in layers[start:stop]
             for r in _layer_rows(layer, 0, columns, expand_nested)]
