@@ -224,3 +224,11 @@ Variable.T = property(lambda self: self.value.T)  # type: ignore[attr-defined]
 def unwrap(tree: Any) -> Any:
     """Replaces every Variable in a pytree (or a bare Variable) by its current value."""
     return jax.tree_util.tree_map(_unwrap, tree, is_leaf=lambda x: isinstance(x, Variable))
+
+
+# A Variable handed to a JAX transformation (`jax.jit(step)(state)` with
+# `state = (model.trainable_variables, ...)`, as Keras's "training loop from scratch in JAX"
+# guide writes it) enters as its current value: it flattens to that array, and unflattening
+# gives the array. Kiln's own code passes values, never Variables, into its programs.
+jax.tree_util.register_pytree_node(
+    Variable, lambda v: ((v.value,), None), lambda _, children: children[0])
