@@ -56,8 +56,11 @@ class Sequential(Model):
         if layer.name in {l.name for l in self._layers}:
             raise ValueError(f"All layers in a Sequential model need unique names; "
                              f"'{layer.name}' is already used.")
-        if not self._layers and self._input_layer is None and layer._batch_input_shape is not None:
-            self._input_layer = InputLayer(batch_shape=layer._batch_input_shape)
+        if not self._layers and self._input_layer is None:
+            # the first layer's input shape: given to it, or a built model's (a frozen base)
+            shape = layer._batch_input_shape or _model_input_shape(layer)
+            if shape is not None:
+                self._input_layer = InputLayer(batch_shape=shape)
         self._layers.append(layer)
         self.built = False
         if rebuild:
@@ -96,15 +99,49 @@ class Sequential(Model):
             return
         if self._input_layer is None:
             self._input_layer = InputLayer(batch_shape=tuple(input_shape))
-        x: Any = KerasTensor(tuple(input_shape), self._input_layer.dtype)
+        # The layers are called on the input layer's own tensor and keep their nodes, as
+        # Keras's Sequential builds its graph: `layer.output`, `model.inputs` / `outputs`
+        # then serve feature extractors (`Model(seq.inputs, seq.get_layer(n).output)`).
+        first = self._input_layer.output
+        same = tuple(first.shape) == tuple(input_shape)
+        x: Any = first if same else KerasTensor(tuple(input_shape), self._input_layer.dtype)
         with _scope.name_scope(self.name):
             for layer in self._layers:
-                saved = list(layer._inbound_nodes)
                 x = layer(x)
-                layer._inbound_nodes = saved
+        self._graph_io = (first, x) if same else None
         self.output_shape_info = jax.tree_util.tree_map(
             lambda t: t.shape, x, is_leaf=lambda t: isinstance(t, KerasTensor))
         self.built = True
+
+    @property
+    def inputs(self) -> Any:
+        """`[the input tensor]` once built from a known input shape (else None)."""
+        io = self.__dict__.get("_graph_io")
+        return [io[0]] if io else None
+
+    @property
+    def outputs(self) -> Any:
+        """`[the last layer's symbolic output]` once built (else None)."""
+        io = self.__dict__.get("_graph_io")
+        return [io[1]] if io else None
+
+    @property
+    def input(self) -> Any:
+        """The input tensor (Keras's `model.input` of a built Sequential)."""
+        return self._graph_tensor(0, "input")
+
+    @property
+    def output(self) -> Any:
+        """The last layer's symbolic output (Keras's `model.output` of a built Sequential)."""
+        return self._graph_tensor(1, "output")
+
+    def _graph_tensor(self, index: int, what: str) -> Any:
+        io = self.__dict__.get("_graph_io")
+        if not io:
+            raise AttributeError(f"Sequential model '{self.name}' has no {what} yet: it is "
+                                 "built once its input shape is known. Fix: start it with "
+                                 "kiln.Input(shape=...), or call it on data first.")
+        return io[index]
 
     def _maybe_build(self, input_shape: Any) -> None:
         if not self.built:
@@ -159,3 +196,11 @@ class Sequential(Model):
 
 _registry.register(Sequential, "models")
 _registry.register(Model, "models", "Functional")
+
+
+def _model_input_shape(layer: Any) -> tuple | None:
+    """The batch input shape of a model with one known input (else None)."""
+    inputs = getattr(layer, "inputs", None) if getattr(layer, "built", False) else None
+    if isinstance(inputs, list) and len(inputs) == 1:
+        inputs = inputs[0]
+    return tuple(inputs.shape) if isinstance(inputs, KerasTensor) else None
