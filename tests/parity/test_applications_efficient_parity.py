@@ -16,7 +16,6 @@ import inspect
 from unittest import mock
 
 import h5py
-import jax
 import keras
 import numpy as np
 import pytest
@@ -26,6 +25,8 @@ from keras.src.applications import efficientnet_v2 as k_eff2
 from keras.src.legacy.saving import legacy_h5_format
 
 import kiln
+
+from ._applications_helpers import numpy_sampling
 from kiln.applications import (
     _common,
     _convnext,
@@ -59,27 +60,10 @@ def pair(request):
     # Module fixtures run before the per-test fresh names of conftest: start both over here.
     kiln.backend.clear_session()
     keras.backend.clear_session(free_memory=False)
-    with _numpy_sampling():
+    with numpy_sampling():
         return request.param, keras_fn(weights=None, **kwargs), kiln_fn(weights=None, **kwargs)
 
 
-def _numpy_sampling():
-    """jax.random's truncated_normal / uniform / normal drawn with NumPy (seeded)."""
-    rng = np.random.default_rng(0)
-
-    def dtype_of(dtype):
-        return np.dtype(dtype or "float32")
-
-    def truncated_normal(key, lower, upper, shape=(), dtype=None, **kwargs):
-        return np.clip(rng.standard_normal(shape), lower, upper).astype(dtype_of(dtype))
-
-    def uniform(key, shape=(), dtype=None, minval=0.0, maxval=1.0, **kwargs):
-        return rng.uniform(minval, maxval, shape).astype(dtype_of(dtype))
-
-    def normal(key, shape=(), dtype=None, **kwargs):
-        return rng.standard_normal(shape).astype(dtype_of(dtype))
-    return mock.patch.multiple(jax.random, truncated_normal=truncated_normal, uniform=uniform,
-                               normal=normal)
 
 
 def test_same_architecture(pair):
@@ -173,7 +157,7 @@ def test_scaled_variant_architecture():
     kiln.backend.clear_session()
     keras.backend.clear_session(free_memory=False)
     kwargs = {"weights": None, "include_top": False, "input_shape": (32, 32, 3)}
-    with _numpy_sampling():
+    with numpy_sampling():
         km = keras.applications.EfficientNetB2(**kwargs)
         lm = efficientnet.EfficientNetB2(**kwargs)
     assert [(w.path, tuple(w.shape)) for w in lm.weights] == [
@@ -250,7 +234,7 @@ def _keras_file(keras_module, patches, fn, **kwargs):
     blocks patched out (so building costs little) and the download stopped."""
     def get_file(fname, origin, cache_subdir, file_hash):
         raise _Stop((fname, origin, file_hash))
-    with mock.patch.object(keras_module.file_utils, "get_file", get_file), _numpy_sampling(), \
+    with mock.patch.object(keras_module.file_utils, "get_file", get_file), numpy_sampling(), \
             mock.patch.multiple(keras_module, **patches), pytest.raises(_Stop) as stop:
         fn(weights="imagenet", input_shape=(32, 32, 3), **kwargs)
     return stop.value.args[0]

@@ -17,7 +17,6 @@ import inspect
 from unittest import mock
 
 import h5py
-import jax
 import keras
 import numpy as np
 import pytest
@@ -28,6 +27,8 @@ from keras.src.applications import xception as k_xc
 from keras.src.legacy.saving import legacy_h5_format
 
 import kiln
+
+from ._applications_helpers import numpy_sampling
 from kiln.applications import (
     _common,
     _inception_resnet_v2,
@@ -64,29 +65,12 @@ def pair(request):
     # Module fixtures run before the per-test fresh names of conftest: start both over here.
     kiln.backend.clear_session()
     keras.backend.clear_session(free_memory=False)
-    with _numpy_sampling():
+    with numpy_sampling():
         km = getattr(keras_mod, request.param)(weights=None, **kwargs)
         lm = getattr(kiln_mod, request.param)(weights=None, **kwargs)
     return request.param, km, lm
 
 
-def _numpy_sampling():
-    """jax.random's truncated_normal / uniform / normal drawn with NumPy (seeded)."""
-    rng = np.random.default_rng(0)
-
-    def dtype_of(dtype):
-        return np.dtype(dtype or "float32")
-
-    def truncated_normal(key, lower, upper, shape=(), dtype=None, **kwargs):
-        return np.clip(rng.standard_normal(shape), lower, upper).astype(dtype_of(dtype))
-
-    def uniform(key, shape=(), dtype=None, minval=0.0, maxval=1.0, **kwargs):
-        return rng.uniform(minval, maxval, shape).astype(dtype_of(dtype))
-
-    def normal(key, shape=(), dtype=None, **kwargs):
-        return rng.standard_normal(shape).astype(dtype_of(dtype))
-    return mock.patch.multiple(jax.random, truncated_normal=truncated_normal, uniform=uniform,
-                               normal=normal)
 
 
 def test_same_architecture(pair):
@@ -212,7 +196,7 @@ def test_same_imagenet_file(name, include_top):
         blocks = mock.patch.multiple(keras_mod, conv2d_bn=_shape_only_conv,
                                      **({"inception_resnet_block": lambda x, *a, **k: x}
                                         if name == "InceptionResNetV2" else {}))
-    with mock.patch.object(keras_mod.file_utils, "get_file", get_file), _numpy_sampling(), \
+    with mock.patch.object(keras_mod.file_utils, "get_file", get_file), numpy_sampling(), \
             blocks, pytest.raises(_Stop) as stop:
         getattr(keras_mod, name)(weights="imagenet", include_top=include_top)
     assert URLS[name](include_top) == stop.value.args[0]
@@ -253,7 +237,7 @@ def test_small_nasnet_with_skip_reduction():
     kwargs = {"input_shape": (32, 32, 3), "penultimate_filters": 192, "num_blocks": 1,
               "stem_block_filters": 8, "skip_reduction": True, "weights": None,
               "include_top": False}
-    with _numpy_sampling():
+    with numpy_sampling():
         km = k_nas.NASNet(**kwargs)
         lm = _nasnet.nasnet(**kwargs)
     assert lm.name == km.name == "NASNet"
