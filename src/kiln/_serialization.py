@@ -213,9 +213,16 @@ def _deserialize(config: Any, kind: str | None, label: str | None) -> Any:
 
 def _own_build_from_config(instance: Any, build_config: Any) -> None:
     """A class that defines its own `build_from_config` gets it called on load, as Keras
-    calls it (kiln's layers are built by the graph or by their first call instead)."""
+    calls it, and so does an unbuilt (subclassed) model; kiln's layers are built by the graph
+    or by their first call instead."""
     own = getattr(type(instance), "build_from_config", None)
-    if build_config and own is not None and not getattr(own, "_kiln_default", False):
+    if not build_config or own is None:
+        return
+    if not getattr(own, "_kiln_default", False):
+        instance.build_from_config(build_config)
+    elif hasattr(instance, "_functional") and not getattr(instance, "built", True) \
+            and "input_shape" in build_config:
+        # a subclassed model is built from its recorded input shape before its weights load
         instance.build_from_config(build_config)
 
 

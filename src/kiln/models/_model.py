@@ -158,11 +158,31 @@ class Model(KerasModelAPI, KerasSteps, Layer):
                 lambda s: jax.ShapeDtypeStruct(tuple(1 if d is None else d for d in s), jnp.float32),
                 input_shape, is_leaf=is_shape)
             self._trace(specs)
+            self._build_shape = input_shape
         self.built = True
 
     def _maybe_build(self, input_shape: Any) -> None:
         # A model's sub-layers build themselves during its first call.
+        self._record_build_shape(input_shape)
         self.built = True
+
+    def _record_build_shape(self, shapes: Any) -> None:
+        """A subclassed model keeps the input shape it was first built on (batch None), so its
+        config carries Keras's `build_config` and a loaded copy is built before its weights."""
+        if self._functional is None and self.__dict__.get("_build_shape") is None:
+            is_shape = lambda s: isinstance(s, tuple) and all(  # noqa: E731
+                d is None or isinstance(d, int) for d in s)
+            self._build_shape = jax.tree_util.tree_map(
+                lambda s: (None,) + tuple(s[1:]) if s else s, shapes, is_leaf=is_shape)
+
+    def build_from_config(self, config: dict | None) -> None:
+        """Builds a subclassed model from `get_build_config()`'s input shape (Keras's)."""
+        if config and "input_shape" in config and not self.built:
+            shape = config["input_shape"]
+            self.build(tuple(shape) if isinstance(shape, list) and all(
+                d is None or isinstance(d, int) for d in shape) else shape)
+
+    build_from_config._kiln_default = True  # type: ignore[attr-defined]
 
     def ensure_built(self, x: Any) -> None:
         """Builds every weight from example input(s) without computing anything."""
@@ -182,6 +202,7 @@ class Model(KerasModelAPI, KerasSteps, Layer):
         with _scope.bind({}, training=training, key=key) as scope:
             jax.eval_shape(lambda v: self(v, training=training), specs)
         self._input_specs = specs
+        self._record_build_shape(jax.tree_util.tree_map(lambda s: tuple(s.shape), specs))
         return scope
 
     def _example_specs(self) -> Any:
