@@ -125,6 +125,8 @@ class KerasModelAPI:
                not seen.add(id(m))]
         return compiled + own
 
+    metrics.fget._kiln_default = True  # type: ignore[attr-defined]
+
     @property
     def compiled(self) -> bool:
         """Whether `compile()` was called."""

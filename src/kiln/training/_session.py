@@ -122,8 +122,13 @@ class Session:
         # place of kiln's own step, in the same fused loop.
         custom, own = CustomSteps(runner), overridden_steps(self.model)
         mine = runner.own_metrics  # a compute_metrics override: the built-in step gives logs
-        train = (custom.train_step, True) if "train_step" in own else (runner.train_step, mine)
-        test = (custom.test_step, True) if "test_step" in own else (runner.test_step, mine)
+        # A class that lists its own `metrics` (a tracker it updates in compute_loss) logs
+        # those, as Keras does: Keras's own step form (the model's default train_step) runs.
+        keras_form = _lists_own_metrics(self.model)
+        train = (custom.train_step, True) if "train_step" in own or keras_form \
+            else (runner.train_step, mine)
+        test = (custom.test_step, True) if "test_step" in own or keras_form \
+            else (runner.test_step, mine)
         predict = custom.predict_step if "predict_step" in own else None
         self.train_fn = _jit(runner.multi(*train), sh, *steps_io, donate_argnums=0)
         self.test_fn = _jit(runner.multi(*test), sh, *steps_io)
@@ -202,6 +207,12 @@ class Session:
             key = self.ts.key
             self.ts = self.gather(fresh_metrics=False)._replace(key=key)
         self.dirty = False
+
+
+def _lists_own_metrics(model: Any) -> bool:
+    """Whether the model's class overrides the `metrics` property (kiln's carries a mark)."""
+    prop = getattr(type(model), "metrics", None)
+    return isinstance(prop, property) and not getattr(prop.fget, "_kiln_default", False)
 
 
 def _same_structure(a: Any, b: Any) -> bool:
