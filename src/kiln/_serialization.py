@@ -26,7 +26,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from . import _registry
-from ._utils import closest_names
+from ._utils import closest_names, overrides
 
 __all__ = ["build", "deserialize", "deserialize_keras_object", "in_safe_mode", "resolve",
            "safe_mode_scope", "serialize", "serialize_keras_object", "unknown_object_error"]
@@ -146,8 +146,7 @@ def _serialize_object(obj: Any) -> dict[str, Any]:
     else:
         out = {"module": cls.__module__, "class_name": cls.__name__,
                "config": obj.get_config(), "registered_name": _registry.get_registered_name(cls)}
-    own = getattr(type(obj), "get_build_config", None)
-    if own is not None and not getattr(own, "_kiln_default", False):
+    if overrides(obj, "get_build_config"):
         build_config = obj.get_build_config()  # the class's own, as Keras writes it
         if build_config is not None:
             out["build_config"] = serialize(build_config)
@@ -215,10 +214,9 @@ def _own_build_from_config(instance: Any, build_config: Any) -> None:
     """A class that defines its own `build_from_config` gets it called on load, as Keras
     calls it, and so does an unbuilt (subclassed) model; kiln's layers are built by the graph
     or by their first call instead."""
-    own = getattr(type(instance), "build_from_config", None)
-    if not build_config or own is None:
+    if not build_config or not hasattr(instance, "build_from_config"):
         return
-    if not getattr(own, "_kiln_default", False):
+    if overrides(instance, "build_from_config"):
         instance.build_from_config(build_config)
     elif hasattr(instance, "_functional") and not getattr(instance, "built", True) \
             and "input_shape" in build_config:

@@ -41,3 +41,30 @@ def unknown_name_error(kind: str, name: Any, valid: Iterable[str], argument: str
     else:
         msg += " Valid names include: " + ", ".join(sorted(valid)[:25]) + "."
     return ValueError(msg)
+
+
+def kiln_default(fn: Any) -> Any:
+    """Marks one of kiln's default methods that a user's class may override in Keras's way
+    (`train_step`, `compute_metrics`, `save_own_variables`, ...); `overrides` reads the mark.
+
+    >>> class Base:
+    ...     @kiln_default
+    ...     def step(self): ...
+    >>> class Mine(Base):
+    ...     def step(self): ...
+    >>> overrides(Base(), "step"), overrides(Mine, "step"), overrides(Mine, "absent")
+    (False, True, False)
+    """
+    fn._kiln_default = True
+    return fn
+
+
+def overrides(obj: Any, name: str) -> bool:
+    """Whether the class of `obj` (or `obj`, a class) defines its own `name` in place of
+    kiln's `kiln_default`-marked one (a property counts by its getter); False without one."""
+    cls = obj if isinstance(obj, type) else type(obj)
+    attr = getattr(cls, name, None)
+    if attr is None:
+        return False
+    fn = attr.fget if isinstance(attr, property) else attr
+    return not getattr(fn, "_kiln_default", False)

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .._utils import kiln_default
 from .._variables import Variable
 from ..random import SeedGenerator
 
@@ -28,10 +29,8 @@ class LayerWeights:
     @property
     def weights(self) -> list[Variable]:
         """Own weights (trainable first, as Keras lists them), then each sub-layer's."""
-        own = self._own_variables()
-        own = [v for v in own if v.trainable] + [v for v in own if not v.trainable]
         seen, out = set(), []
-        for v in own + [w for layer in self._sublayers() for w in layer.weights]:
+        for v in self._ordered_own() + [w for layer in self._sublayers() for w in layer.weights]:
             if id(v) not in seen:
                 seen.add(id(v))
                 out.append(v)
@@ -48,6 +47,11 @@ class LayerWeights:
                     v._tracked = True
                     self._variables.append(v)
         return self._variables
+
+    def _ordered_own(self) -> list[Variable]:
+        """The layer's own variables as Keras orders them: trainable first."""
+        own = self._own_variables()
+        return [v for v in own if v.trainable] + [v for v in own if not v.trainable]
 
     @property
     def variables(self) -> list[Variable]:
@@ -78,17 +82,17 @@ class LayerWeights:
         """`non_trainable_weights` plus the SeedGenerator states (see `variables`)."""
         return _dedup(self.non_trainable_weights + self._seed_states())
 
+    @kiln_default
     def save_own_variables(self, store: dict) -> None:
         """Writes the layer's own variables (trainable first) into `store` as "0", "1", ...:
         what saving puts in the layer's `vars` group (override it to store more, as Keras)."""
-        own = self._own_variables()
-        for i, v in enumerate([v for v in own if v.trainable] + [v for v in own if not v.trainable]):
+        for i, v in enumerate(self._ordered_own()):
             store[str(i)] = np.asarray(v.value)
 
+    @kiln_default
     def load_own_variables(self, store: dict) -> None:
         """Assigns the layer's own variables from `store` (what `save_own_variables` wrote)."""
-        own = self._own_variables()
-        own = [v for v in own if v.trainable] + [v for v in own if not v.trainable]
+        own = self._ordered_own()
         if len(store) != len(own):
             raise ValueError(f"Layer '{self.name}' expected {len(own)} variables, but received "
                              f"{len(store)} variables during loading. Expected: "
@@ -133,6 +137,3 @@ def _dedup(vs: list[Variable]) -> list[Variable]:
             out.append(v)
     return out
 
-
-LayerWeights.save_own_variables._kiln_default = True  # type: ignore[attr-defined]
-LayerWeights.load_own_variables._kiln_default = True  # type: ignore[attr-defined]

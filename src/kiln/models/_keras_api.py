@@ -29,6 +29,7 @@ import jax
 import numpy as np
 
 from .. import _scope
+from .._utils import kiln_default
 from ..metrics._base import Metric
 from ..saving._api import compile_config, compile_from
 from ..training._steps import flatten_outputs
@@ -117,6 +118,7 @@ class KerasModelAPI:
         self.__dict__["_assigned_loss"] = value
 
     @property
+    @kiln_default
     def metrics(self) -> list[Any]:
         """The loss tracker and compiled metrics, then the model's own Metric attributes."""
         compiled = list(self._compiled.all_metrics()) if self._compiled else []
@@ -124,8 +126,6 @@ class KerasModelAPI:
         own = [m for m in attribute_metrics(self) if id(m) not in seen and
                not seen.add(id(m))]
         return compiled + own
-
-    metrics.fget._kiln_default = True  # type: ignore[attr-defined]
 
     @property
     def compiled(self) -> bool:
@@ -163,6 +163,7 @@ class KerasModelAPI:
         """Compiles the model from what `get_compile_config` returned (Keras's format)."""
         compile_from(self, config)
 
+    @kiln_default
     def compute_metrics(self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None) -> dict:
         """Updates the compiled metrics on one batch and returns `get_metrics_result()`.
 
@@ -177,8 +178,6 @@ class KerasModelAPI:
                     for m in metrics:
                         m.update_state(y_true[i], preds[i], sample_weight=weight)
         return self.get_metrics_result()
-
-    compute_metrics._kiln_default = True  # type: ignore[attr-defined]
 
     def get_metrics_result(self) -> dict:
         """`{name: current result}` of every metric in `metrics` (dict results merged)."""

@@ -29,18 +29,14 @@ import jax
 import jax.numpy as jnp
 
 from .. import _scope
+from .._utils import kiln_default
 from ..utils import unpack_x_y_sample_weight
-
-
-def _default(fn: Any) -> Any:
-    fn._kiln_default = True
-    return fn
 
 
 class KerasSteps:
     """`train_step`, `test_step`, `predict_step` and their helpers, as Keras's JAX trainer."""
 
-    @_default
+    @kiln_default
     def compute_loss_and_updates(self, trainable_variables: Any, non_trainable_variables: Any,
                                  metrics_variables: Any, x: Any, y: Any, sample_weight: Any,
                                  training: bool = False, optimizer_variables: Any = None
@@ -91,7 +87,7 @@ class KerasSteps:
             logs = self.compute_metrics(x, y, y_pred, sample_weight)
         return logs, [scope.writes.get(id(v), value) for v, value in bound.items()]
 
-    @_default
+    @kiln_default
     def train_step(self, state: tuple, data: Any) -> tuple:
         """One training step on `state = (trainable, non_trainable, optimizer, metrics
         values)`: `(logs, new state)`."""
@@ -107,7 +103,7 @@ class KerasSteps:
                                                             y_pred, sample_weight)
         return logs, (trainable, non_trainable, optimizer_vars, metrics_vars)
 
-    @_default
+    @kiln_default
     def test_step(self, state: tuple, data: Any) -> tuple:
         """One evaluation step on `state = (trainable, non_trainable, metrics values)`."""
         trainable, non_trainable, metrics_vars = state
@@ -119,7 +115,7 @@ class KerasSteps:
                                                             y_pred, sample_weight)
         return logs, (trainable, non_trainable, metrics_vars)
 
-    @_default
+    @kiln_default
     def predict_step(self, state: tuple, data: Any) -> tuple:
         """`(outputs, non_trainable values)` of the forward pass on `state = (trainable,
         non_trainable values)`."""

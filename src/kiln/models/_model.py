@@ -19,7 +19,9 @@ import numpy as np
 
 from .. import _scope
 from .._naming import unique_name
+from .._utils import kiln_default, overrides
 from ..layers._layer import Layer
+from ..layers._layer_build import as_shape
 from ..layers._symbolic import KerasTensor
 from .. import _serialization
 from ..saving import _api as _saving
@@ -175,14 +177,11 @@ class Model(KerasModelAPI, KerasSteps, Layer):
             self._build_shape = jax.tree_util.tree_map(
                 lambda s: (None,) + tuple(s[1:]) if s else s, shapes, is_leaf=is_shape)
 
+    @kiln_default
     def build_from_config(self, config: dict | None) -> None:
         """Builds a subclassed model from `get_build_config()`'s input shape (Keras's)."""
         if config and "input_shape" in config and not self.built:
-            shape = config["input_shape"]
-            self.build(tuple(shape) if isinstance(shape, list) and all(
-                d is None or isinstance(d, int) for d in shape) else shape)
-
-    build_from_config._kiln_default = True  # type: ignore[attr-defined]
+            self.build(as_shape(config["input_shape"]))
 
     def ensure_built(self, x: Any) -> None:
         """Builds every weight from example input(s) without computing anything."""
@@ -223,8 +222,7 @@ class Model(KerasModelAPI, KerasSteps, Layer):
         """Whether this class replaces kiln's loss computation (`compute_loss` or
         `train_step` overridden): such a model needs no `compile(loss=...)`."""
         cls = type(self)
-        return (cls.compute_loss is not Model.compute_loss
-                or not getattr(cls.train_step, "_kiln_default", False))
+        return cls.compute_loss is not Model.compute_loss or overrides(cls, "train_step")
 
     def _adds_loss(self) -> bool | None:
         """Whether `call` uses `add_loss`, seen by tracing it once abstractly in training

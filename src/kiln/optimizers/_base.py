@@ -20,6 +20,7 @@ import numpy as np
 import optax
 
 from .. import _config
+from .._utils import overrides
 from . import _pipeline as P
 from . import schedules as _schedules
 from ._args import auto_name, check_common, check_kwargs
@@ -52,7 +53,7 @@ class Optimizer(KerasStyle, StatefulSurface):
         `_keras_style`); called by anything else, `build` is kiln's."""
         super().__init_subclass__(**kwargs)
         own = cls.__dict__.get("build")
-        if own is None or getattr(cls.update_step, "_kiln_default", False):
+        if own is None or not overrides(cls, "update_step"):
             return
 
         @functools.wraps(own)

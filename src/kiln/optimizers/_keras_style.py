@@ -41,12 +41,8 @@ import numpy as np
 
 from .. import _serialization
 from .._scope import bind
+from .._utils import kiln_default, overrides
 from .._variables import Variable
-
-
-def _default(fn: Any) -> Any:
-    fn._kiln_default = True
-    return fn
 
 
 class KerasStyle:
@@ -61,9 +57,9 @@ class KerasStyle:
 
     def keras_style(self) -> bool:
         """Whether the class defines Keras's `update_step` (rather than kiln's rule hooks)."""
-        return not getattr(type(self).update_step, "_kiln_default", False)
+        return overrides(self, "update_step")
 
-    @_default
+    @kiln_default
     def update_step(self, gradient: Any, variable: Variable, learning_rate: Any) -> None:
         """Keras's per-variable rule (a subclass defines it, with slots made in `build`)."""
         raise NotImplementedError(f"{type(self).__name__} must define update_step(gradient, "

@@ -18,8 +18,6 @@ from __future__ import annotations
 import os
 import posixpath
 import tempfile
-from typing import Any
-
 from ..layers._layer import Layer
 from ._h5_weights import walk
 

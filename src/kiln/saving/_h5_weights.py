@@ -25,6 +25,7 @@ import h5py
 import jax
 import numpy as np
 
+from .._utils import overrides
 from ..layers._layer import Layer
 from ..optimizers._state import build_order
 from . import _safety
@@ -95,8 +96,7 @@ def walk(layer: Layer, path: str = "", seen: set | None = None) -> list[tuple[st
 
 
 def _own(layer: Layer) -> list[Any]:
-    own = list(layer._own_variables()) if hasattr(layer, "_own_variables") else []
-    return [v for v in own if v.trainable] + [v for v in own if not v.trainable]
+    return layer._ordered_own()
 
 
 def variable_paths(model: Layer) -> dict[str, Any]:
@@ -107,12 +107,6 @@ def variable_paths(model: Layer) -> dict[str, Any]:
         for i, var in enumerate(_own(layer)):
             out[f"{prefix}/{i}"] = var
     return out
-
-
-def _overrides(layer: Any, method: str) -> bool:
-    """Whether `layer`'s class defines its own `save_own_variables` / `load_own_variables`."""
-    fn = getattr(type(layer), method, None)
-    return fn is not None and not getattr(fn, "_kiln_default", False)
 
 
 def _own_store(layer: Any) -> dict[str, np.ndarray]:
@@ -129,7 +123,7 @@ def snapshot(model: Layer) -> list[tuple]:
     groups, values, custom = [], [], {}
     for path, layer in walk(model):
         group = f"{path}/vars" if path else "vars"
-        if _overrides(layer, "save_own_variables"):
+        if overrides(layer, "save_own_variables"):
             custom[group] = _own_store(layer)
             groups.append((group, layer.name, 0))
             continue
@@ -230,7 +224,7 @@ def load_weights_file(model: Layer, fileobj: Any, size: int, skip_mismatch: bool
     with h5py.File(fileobj, "r") as f:
         arrays = _safety.check_h5(f, size)
         custom = {(f"{path}/vars" if path else "vars"): layer for path, layer in walk(model)
-                  if _overrides(layer, "load_own_variables")}
+                  if overrides(layer, "load_own_variables")}
         mine = {k: v for k, v in arrays.items() if k.rsplit("/", 1)[0] in custom}
         expected = {k: v for k, v in variable_paths(model).items()
                     if k.rsplit("/", 1)[0] not in custom}

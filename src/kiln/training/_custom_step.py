@@ -31,6 +31,7 @@ import jax
 import jax.numpy as jnp
 
 from .. import _scope
+from .._utils import overrides
 from ..optimizers._state import state_from_list, state_to_list
 
 STEP_METHODS = ("train_step", "test_step", "predict_step")
@@ -39,9 +40,7 @@ STEP_METHODS = ("train_step", "test_step", "predict_step")
 def overridden_steps(model: Any) -> list[str]:
     """Names of the step methods that `model`'s class defines itself (kiln's Model has Keras's
     defaults for `super()` calls, marked `_kiln_default`; fit runs its own step for those)."""
-    return [name for name in STEP_METHODS
-            if callable(fn := getattr(type(model), name, None))
-            and not getattr(fn, "_kiln_default", False)]
+    return [name for name in STEP_METHODS if overrides(model, name)]
 
 
 def check_step_overrides(model: Any) -> None:

@@ -13,6 +13,7 @@ import jax
 import jax.numpy as jnp
 
 from .. import _random
+from .._utils import overrides
 from ..distribution import _placement
 from .._types import PyTree
 from ._custom_step import CustomSteps, check_step_overrides, metric_entries, overridden_steps
@@ -211,8 +212,7 @@ class Session:
 
 def _lists_own_metrics(model: Any) -> bool:
     """Whether the model's class overrides the `metrics` property (kiln's carries a mark)."""
-    prop = getattr(type(model), "metrics", None)
-    return isinstance(prop, property) and not getattr(prop.fget, "_kiln_default", False)
+    return overrides(model, "metrics")
 
 
 def _same_structure(a: Any, b: Any) -> bool:

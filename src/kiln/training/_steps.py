@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 
 from .. import _scope
+from .._utils import overrides
 from .._types import Batch, Params, State
 from ..distribution import _placement
 from ._custom_step import flat_logs, metric_entries
@@ -88,8 +89,7 @@ class Runner:
         self.constraints = {v.path: v.constraint for v in trainable
                             if getattr(v, "constraint", None) is not None}
         # A class that overrides Keras's `compute_metrics` (kiln's default carries the mark).
-        own = getattr(type(model), "compute_metrics", None)
-        self.own_metrics = own is not None and not getattr(own, "_kiln_default", False)
+        self.own_metrics = overrides(model, "compute_metrics")
 
     # -- the forward pass ---------------------------------------------------------------------
     def _bound(self, params: dict, state: dict) -> dict:

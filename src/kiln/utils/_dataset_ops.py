@@ -139,6 +139,13 @@ class Derived(DatasetOps, PyDataset):
         self.source = source
         self._workers, self._use_multiprocessing, self._max_queue_size = source._settings()
 
+    def __len__(self) -> int:  # element for element, unless the kind says otherwise
+        return len(self.source)
+
+    @property
+    def num_batches(self) -> int | None:
+        return self.source.num_batches if type(self).__len__ is Derived.__len__ else len(self)
+
     def on_epoch_end(self) -> None:
         self.source.on_epoch_end()
 
@@ -193,13 +200,6 @@ class Mapped(Derived):
         super().__init__(source)
         self.fn = fn
 
-    def __len__(self) -> int:
-        return len(self.source)
-
-    @property
-    def num_batches(self) -> int | None:
-        return self.source.num_batches
-
     def __getitem__(self, index: int) -> Any:
         return host(_apply(self.fn, self.source[index]))
 
@@ -208,13 +208,6 @@ class Cached(Derived):
     def __init__(self, source: Any):
         super().__init__(source)
         self._memo: dict[int, Any] = {}
-
-    def __len__(self) -> int:
-        return len(self.source)
-
-    @property
-    def num_batches(self) -> int | None:
-        return self.source.num_batches
 
     def __getitem__(self, index: int) -> Any:
         if index not in self._memo:
@@ -272,9 +265,6 @@ class Shuffled(Derived):
             else:
                 buffer.pop(slot)
         return out
-
-    def __len__(self) -> int:
-        return len(self.source)
 
     def __getitem__(self, index: int) -> Any:
         _check(index, len(self))
