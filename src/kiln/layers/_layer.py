@@ -23,6 +23,7 @@ from .._variables import Variable
 from . import _masks, _stateless
 from ._input_spec import check_inputs
 from ._layer_build import LayerBuild
+from ._layer_extras import LayerExtras
 from ._layer_graph import LayerGraph
 from ._layer_weights import LayerWeights
 from ._symbolic import Node, is_symbolic
@@ -30,7 +31,7 @@ from ._symbolic import Node, is_symbolic
 _BASE_KWARGS = ("input_shape", "input_dim", "batch_size", "batch_input_shape")
 
 
-class Layer(LayerWeights, LayerBuild, LayerGraph):
+class Layer(LayerWeights, LayerBuild, LayerGraph, LayerExtras):
     """Base class of every layer and model.
 
     Subclass it the Keras way: create weights in `build(input_shape)` with `add_weight`, compute
@@ -248,6 +249,7 @@ class Layer(LayerWeights, LayerBuild, LayerGraph):
             return
         # Weights are created concretely even when the first call happens inside a trace
         # (jax.eval_shape for shapes, jax.jit for a lazily built sub-layer).
+        self._record_path()
         with jax.ensure_compile_time_eval(), _scope.name_scope(self.name):
             self.build(input_shape)
         self._build_shape = input_shape

@@ -30,21 +30,9 @@ import numpy as np
 
 from .. import _scope
 from .._utils import kiln_default
-from ..metrics._base import Metric
+from ..layers._layer_extras import attribute_metrics
 from ..saving._api import compile_config, compile_from
 from ..training._steps import flatten_outputs
-
-
-def attribute_metrics(layer: Any) -> list[Metric]:
-    """Metrics held as attributes (or in list/tuple/dict attributes) of `layer` and of its
-    sub-layers, in assignment order; Keras tracks the same ones into `model.metrics`."""
-    out: list[Metric] = []
-    for sub in layer._flatten_layers():
-        for value in vars(sub).values():
-            items = value.values() if isinstance(value, dict) else (
-                value if isinstance(value, (list, tuple)) else [value])
-            out.extend(v for v in items if isinstance(v, Metric))
-    return out
 
 
 def _nest(variables: list, values: list) -> dict:
