@@ -11,7 +11,7 @@ class History(Callback):
     """Records the logs of every epoch; `fit` adds it and returns it.
 
     Attributes:
-        history: dict from log name (alphabetical) to the list of per-epoch values.
+        history: dict from log name (in the logs' order) to the list of per-epoch values.
         epoch: the indices of the epochs recorded.
     """
 
@@ -25,7 +25,11 @@ class History(Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         self.epoch.append(epoch)
-        for key, value in pythonify_logs(logs).items():
-            self.history.setdefault(key, []).append(value)
+        # Keras's History keeps the logs' own key order (a key that a callback added to the
+        # logs, e.g. ReduceLROnPlateau's "learning_rate", comes after the metrics).
+        values = pythonify_logs(logs)
+        order = [k for k in (logs or {}) if k in values] + [k for k in values if k not in (logs or {})]
+        for key in order:
+            self.history.setdefault(key, []).append(values[key])
         if self._model is not None:  # `_model`: recording needs no weight sync
             self._model.history = self

@@ -239,12 +239,13 @@ def _is_history(x: Any) -> bool:
 class _Rebuild:
     """The layers of a config and the outputs of each node made so far."""
 
-    def __init__(self, layer_configs: list[dict[str, Any]]):
+    def __init__(self, layer_configs: list[dict[str, Any]], make_layer: Any = None):
         self.layers: dict[str, Any] = {}
         self.made: dict[str, list[list[KerasTensor]]] = {}
         self.pending: dict[str, list[Any]] = {}
         for data in layer_configs:
-            layer = _serialization.deserialize(data, label="layer")
+            layer = (make_layer(data) if make_layer is not None
+                     else _serialization.deserialize(data, label="layer"))
             name = data.get("name", getattr(layer, "name", None))
             self.layers[name] = layer
             first = [layer.output] if hasattr(layer, "batch_shape") else []
@@ -299,12 +300,14 @@ class _Rebuild:
 
 
 def functional_from_config(cls: Any, config: dict[str, Any],
-                           custom_objects: dict[str, Any] | None = None) -> Any:
+                           custom_objects: dict[str, Any] | None = None,
+                           make_layer: Any = None) -> Any:
     """Rebuilds a functional model from Keras's (or kiln's) config, calling each layer on the
-    tensors its `inbound_nodes` name, in dependency order."""
+    tensors its `inbound_nodes` name, in dependency order. `make_layer(layer_config)`, when
+    given, makes each layer instead of deserializing its config (what `clone_model` uses)."""
     config = dict(config)
     with _registry.custom_object_scope(custom_objects):
-        rebuild = _Rebuild(config.pop("layers"))
+        rebuild = _Rebuild(config.pop("layers"), make_layer)
         rebuild.run()
 
     def io_tensor(h: list) -> KerasTensor:

@@ -84,11 +84,19 @@ class Model(KerasModelAPI, KerasSteps, Layer):
 
     @property
     def inputs(self) -> Any:
-        return self._functional[0] if self._functional else None
+        """The flat list of input tensors (Keras: `tree.flatten(inputs)`; dict keys sorted).
+        `model.input` keeps the structure given to `Model(inputs=...)`."""
+        if not self._functional:
+            return None
+        return list(jax.tree_util.tree_leaves(self._functional[0], is_leaf=_is_kt))
 
     @property
     def outputs(self) -> Any:
-        return self._functional[1] if self._functional else None
+        """The flat list of output tensors (Keras: `tree.flatten(outputs)`; dict keys sorted).
+        `model.output` keeps the structure given to `Model(outputs=...)`."""
+        if not self._functional:
+            return None
+        return list(jax.tree_util.tree_leaves(self._functional[1], is_leaf=_is_kt))
 
     @property
     def layers(self) -> list[Layer]:

@@ -239,6 +239,7 @@ class ArrayPlan:
         self.on_device = self.data is not None
         full = math.ceil(self.n / batch_size)
         self.steps = full if steps is None else int(steps)
+        self._first_epoch: int | None = None  # the first epoch this plan ran (see _runs)
 
     def _order(self, epoch: int, rep: int) -> np.ndarray:
         """The sample order of pass `rep` over the data within epoch `epoch`."""
@@ -256,6 +257,24 @@ class ArrayPlan:
         """Epoch `epoch`'s batches as runs `[m, batch]` of consecutive full batches of one pass,
         or `[1, rest]` for a pass's last partial batch; `self.steps` batches in all."""
         done, B, rep = 0, self.batch_size, 0
+        per = math.ceil(self.n / B)
+        if self._first_epoch is None:
+            self._first_epoch = epoch
+        if self.steps < per:
+            # As Keras's epoch iterator: a `steps_per_epoch` below one pass over the data
+            # continues that pass in the next epoch (epoch 2 takes the batches after epoch
+            # 1's), and a new (reshuffled) pass starts once the data runs out, the epoch that
+            # reaches the end stopping there. Counted from the first epoch of this fit.
+            cycle = math.ceil(per / self.steps)
+            rep, part = divmod(epoch - self._first_epoch, cycle)
+            first, last = part * self.steps, min((part + 1) * self.steps, per)
+            order = self._order(self._first_epoch, rep).astype(np.int32)
+            full = self.n // B
+            if first < min(last, full):
+                yield order[first * B:min(last, full) * B].reshape(-1, B)
+            if last > full:  # the pass's last, partial batch
+                yield order[full * B:].reshape(1, -1)
+            return
         while done < self.steps:
             order = self._order(epoch, rep).astype(np.int32)
             full = min(self.n // B, self.steps - done)

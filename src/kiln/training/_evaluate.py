@@ -138,9 +138,13 @@ def _predict_calls(session: Session, ts: TrainState, plan: Any, k: int, cbs: Any
     for kk, data, idx in batches(plan, k):
         cbs.on_predict_batch_begin(step)
         out = session.predict_fn(ts, data, idx)
-        chunks.append(jax.tree_util.tree_map(lambda a, n=kk: a[:n], out))
+        chunk = jax.tree_util.tree_map(lambda a, n=kk: a[:n], out)
+        chunks.append(chunk)
         step += kk
-        cbs.on_predict_batch_end(step - 1, {"outputs": out})
+        # Keras hands the hook this call's outputs as (batch, ...) arrays: the steps of one
+        # call concatenated, the leading steps axis merged away, padding steps dropped.
+        cbs.on_predict_batch_end(step - 1, {"outputs": jax.tree_util.tree_map(
+            lambda a: a.reshape((-1,) + a.shape[2:]), chunk)})
     return chunks
 
 

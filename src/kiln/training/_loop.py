@@ -121,6 +121,10 @@ def run_calls(fn: Any, session: Any, plan: Any, k: int, cbs: Any, hook: str,
     for kk, data, idx in calls:
         data, idx = trim_call(kk, data, idx)
         getattr(cbs, f"on_{hook}_batch_begin")(step)
+        # A batch-begin hook that read the model (or set the learning rate, the weights)
+        # made the model's objects the live state: read them back before the step runs, or
+        # the refresh after `on_batch_end` would bring back these pre-step values.
+        session.refresh()
         if eager:
             with jax.disable_jit():
                 session.ts, logs = fn(session.ts, data, idx, kk)
