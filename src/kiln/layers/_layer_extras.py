@@ -1,12 +1,10 @@
 """The smaller Keras `Layer` attributes programs read (mixed into `Layer`): `path`, `metrics`,
-`metrics_variables`, `compute_output_spec`, `input_spec`, `supports_jit`, and Keras's refusal
+`metrics_variables`, `input_spec`, `supports_jit`, and Keras's refusal
 of the removed `add_metric`.
 
 Example:
     >>> import kiln
     >>> layer = kiln.layers.Dense(3, name="head")
-    >>> layer.compute_output_spec(kiln.KerasTensor((None, 5))).shape
-    (None, 3)
     >>> layer.build((None, 5))
     >>> layer.path, layer.metrics, layer.supports_jit
     ('head', [], True)
@@ -16,11 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import jax
-
 from .._scope import scoped_path
 from ..metrics._base import Metric
-from ._symbolic import KerasTensor
 
 
 def attribute_metrics(layer: Any) -> list[Metric]:
@@ -36,7 +31,7 @@ def attribute_metrics(layer: Any) -> list[Metric]:
 
 
 class LayerExtras:
-    """Keras's `path`, `metrics`, `metrics_variables`, `compute_output_spec`, ..."""
+    """Keras's `path`, `metrics`, `metrics_variables`, `input_spec`, ..."""
 
     input_spec: Any = None  # Keras's default; a layer sets an InputSpec to check its inputs
     supports_jit = True  # every kiln layer traces under jax.jit
@@ -60,17 +55,6 @@ class LayerExtras:
         """The state variables of every metric in `metrics`, in that order."""
         return [v for m in self.metrics for v in m.variables]
 
-    def compute_output_spec(self, *args: Any, **kwargs: Any) -> Any:
-        """`KerasTensor`s of the outputs a call on these (symbolic) inputs would give, shapes
-        and dtypes evaluated by JAX; the layer's graph is left as it was."""
-        args, kwargs = jax.tree_util.tree_map(_as_spec, (args, kwargs),
-                                              is_leaf=lambda x: isinstance(x, KerasTensor))
-        saved = list(self._inbound_nodes)
-        try:
-            return self._symbolic_call(args, kwargs)
-        finally:
-            self._inbound_nodes = saved
-
     def add_metric(self, *args: Any, **kwargs: Any) -> None:
         """Removed in Keras 3; raises NotImplementedError naming what to do instead."""
         raise NotImplementedError(
@@ -79,9 +63,3 @@ class LayerExtras:
             "kiln.metrics.Mean) in __init__/build and call its update_state() in call or "
             "train_step; list it in the model's `metrics` property.")
 
-
-def _as_spec(x: Any) -> Any:
-    """An array-like input as the KerasTensor of its shape and dtype (specs pass through)."""
-    if isinstance(x, KerasTensor) or not hasattr(x, "shape") or not hasattr(x, "dtype"):
-        return x
-    return KerasTensor(tuple(x.shape), dtype=str(x.dtype))

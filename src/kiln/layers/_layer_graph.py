@@ -6,6 +6,8 @@ Example:
     >>> import kiln
     >>> kiln.layers.Dense(3).compute_output_shape((None, 5))
     (None, 3)
+    >>> kiln.layers.Dense(3).compute_output_spec(kiln.KerasTensor((None, 5))).shape
+    (None, 3)
 """
 
 from __future__ import annotations
@@ -23,8 +25,15 @@ def _is_symbolic_leaf(x: Any) -> bool:
     return isinstance(x, KerasTensor)
 
 
+def _as_spec(x: Any) -> Any:
+    """An array-like input as the KerasTensor of its shape and dtype (specs pass through)."""
+    if isinstance(x, KerasTensor) or not hasattr(x, "shape") or not hasattr(x, "dtype"):
+        return x
+    return KerasTensor(tuple(x.shape), dtype=str(x.dtype))
+
+
 class LayerGraph:
-    """`_symbolic_call`, `compute_output_shape`, `input`, `output`."""
+    """`_symbolic_call`, `compute_output_shape` / `compute_output_spec`, `input`, `output`."""
 
     def _symbolic_call(self, args: tuple, kwargs: dict) -> Any:
         """Records a graph node and returns KerasTensors with the evaluated output shapes."""
@@ -63,10 +72,18 @@ class LayerGraph:
         """Output shape for `input_shape` (batch dim may be None), evaluated by JAX."""
         x = jax.tree_util.tree_map(lambda s: KerasTensor(s), input_shape,
                                    is_leaf=lambda s: isinstance(s, tuple))
+        out = self.compute_output_spec(x)
+        return jax.tree_util.tree_map(lambda t: t.shape, out, is_leaf=_is_symbolic_leaf)
+
+    def compute_output_spec(self, *args: Any, **kwargs: Any) -> Any:
+        """`KerasTensor`s of the outputs a call on these inputs (KerasTensors or arrays) would
+        give, shapes and dtypes evaluated by JAX; the layer's graph is left as it was."""
+        args, kwargs = jax.tree_util.tree_map(_as_spec, (args, kwargs), is_leaf=_is_symbolic_leaf)
         saved = list(self._inbound_nodes)
-        out = self._symbolic_call((x,), {})
-        self._inbound_nodes = saved
-        return jax.tree_util.tree_map(lambda t: t.shape, out, is_leaf=lambda t: isinstance(t, KerasTensor))
+        try:
+            return self._symbolic_call(args, kwargs)
+        finally:
+            self._inbound_nodes = saved
 
     @property
     def input(self) -> Any:

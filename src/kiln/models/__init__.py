@@ -2,10 +2,9 @@
 
 Example:
     >>> import kiln
-    >>> model = kiln.Sequential([kiln.Input((3,)), kiln.layers.Dense(2)])
-    >>> clone = clone_model(model)
-    >>> clone.layers[0].units, clone.layers[0].kernel is model.layers[0].kernel
-    (2, False)
+    >>> model = Sequential([kiln.Input((3,)), kiln.layers.Dense(2)])
+    >>> isinstance(model, Model), [type(layer).__name__ for layer in model.layers]
+    (True, ['Dense'])
 """
 
 import json

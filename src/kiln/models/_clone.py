@@ -16,10 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import jax
-
 from .. import _serialization
-from ._functional import _is_functional, functional_from_config
+from ._functional import _is_functional, _leaves, functional_from_config
 from ._model import Model
 from ._sequential import Sequential
 
@@ -51,17 +49,17 @@ def _clone(model: Any, input_tensors: Any, clone_function: Any) -> Any:
     if isinstance(model, Sequential):
         layers = [fn(layer) for layer in model.layers]
         if model._input_layer is not None:
-            return Sequential([model._input_layer.__class__.from_config(
-                model._input_layer.get_config())] + layers, name=model.name)
+            return Sequential([_fresh_layer(model._input_layer)] + layers, name=model.name)
         return Sequential(layers, name=model.name)
     if _is_functional(model) and (clone_function is not None or input_tensors is not None
                                   or type(model).get_config is Model.get_config):
         return _clone_functional(model, fn, input_tensors)
     if clone_function is not None or input_tensors is not None:
-        raise ValueError("Arguments `clone_function` and `input_tensors` are only supported for "
-                         "Sequential models or Functional models. Received model of type "
-                         f"'{type(model).__name__}', with clone_function={clone_function} and "
-                         f"input_tensors={input_tensors}")
+        raise ValueError(
+            f"clone_model(clone_function=..., input_tensors=...) rebuilds a Sequential or "
+            f"functional graph; received a subclassed {type(model).__name__}, whose layers are "
+            "made by its own __init__. Fix: call clone_model(model) without them (the model "
+            "is rebuilt from its get_config()), or construct a new instance yourself.")
     return _serialization.deserialize(_serialization.serialize(model), "models",
                                       {type(model).__name__: type(model)})
 
@@ -69,12 +67,10 @@ def _clone(model: Any, input_tensors: Any, clone_function: Any) -> Any:
 def _clone_functional(model: Any, fn: Any, input_tensors: Any) -> Any:
     """Rebuilds the graph of `model` from its config, each layer made by `fn(layer)` (input
     layers recreated, or taken from `input_tensors`), as Keras's `_clone_functional_model`."""
-    inputs = model._functional[0]
     by_name = {layer.name: layer for layer in model.layers}
     given = {}
     if input_tensors is not None:
-        old = jax.tree_util.tree_leaves(inputs, is_leaf=lambda t: hasattr(t, "node"))
-        new = jax.tree_util.tree_leaves(input_tensors, is_leaf=lambda t: hasattr(t, "node"))
+        old, new = model.inputs, _leaves(input_tensors)
         if len(old) != len(new):
             raise ValueError(f"`input_tensors` must match the model's {len(old)} input(s); "
                              f"received {len(new)}.")
@@ -84,8 +80,7 @@ def _clone_functional(model: Any, fn: Any, input_tensors: Any) -> Any:
         layer = by_name[data["name"]]
         if data["name"] in given:
             return given[data["name"]]
-        if hasattr(layer, "batch_shape"):  # an InputLayer: a fresh one, as Keras
-            return type(layer).from_config(layer.get_config())
-        return fn(layer)
+        # An InputLayer is always made afresh, as Keras.
+        return _fresh_layer(layer) if hasattr(layer, "batch_shape") else fn(layer)
 
     return functional_from_config(type(model), model.get_config(), make_layer=make)

@@ -86,17 +86,18 @@ class Model(KerasModelAPI, KerasSteps, Layer):
     def inputs(self) -> Any:
         """The flat list of input tensors (Keras: `tree.flatten(inputs)`; dict keys sorted).
         `model.input` keeps the structure given to `Model(inputs=...)`."""
-        if not self._functional:
-            return None
-        return list(jax.tree_util.tree_leaves(self._functional[0], is_leaf=_is_kt))
+        return self._flat_io(0)
 
     @property
     def outputs(self) -> Any:
         """The flat list of output tensors (Keras: `tree.flatten(outputs)`; dict keys sorted).
         `model.output` keeps the structure given to `Model(outputs=...)`."""
+        return self._flat_io(1)
+
+    def _flat_io(self, which: int) -> list | None:
         if not self._functional:
             return None
-        return list(jax.tree_util.tree_leaves(self._functional[1], is_leaf=_is_kt))
+        return list(jax.tree_util.tree_leaves(self._functional[which], is_leaf=_is_kt))
 
     @property
     def layers(self) -> list[Layer]:

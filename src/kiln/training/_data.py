@@ -237,9 +237,11 @@ class ArrayPlan:
         self.host = data
         self.data = to_device(data, limit=DEVICE_DATA_LIMIT_BYTES)
         self.on_device = self.data is not None
-        full = math.ceil(self.n / batch_size)
-        self.steps = full if steps is None else int(steps)
-        self._first_epoch: int | None = None  # the first epoch this plan ran (see _runs)
+        self.per_pass = math.ceil(self.n / batch_size)
+        self.steps = self.per_pass if steps is None else int(steps)
+        # The fit's initial_epoch: a `steps` below one pass counts its passes from it (fit sets
+        # it), so an epoch's order stays a function of (seed, epoch) and resumes replay it.
+        self.first_epoch = 0
 
     def _order(self, epoch: int, rep: int) -> np.ndarray:
         """The sample order of pass `rep` over the data within epoch `epoch`."""
@@ -256,25 +258,10 @@ class ArrayPlan:
     def _runs(self, epoch: int) -> Iterator[np.ndarray]:
         """Epoch `epoch`'s batches as runs `[m, batch]` of consecutive full batches of one pass,
         or `[1, rest]` for a pass's last partial batch; `self.steps` batches in all."""
-        done, B, rep = 0, self.batch_size, 0
-        per = math.ceil(self.n / B)
-        if self._first_epoch is None:
-            self._first_epoch = epoch
-        if self.steps < per:
-            # As Keras's epoch iterator: a `steps_per_epoch` below one pass over the data
-            # continues that pass in the next epoch (epoch 2 takes the batches after epoch
-            # 1's), and a new (reshuffled) pass starts once the data runs out, the epoch that
-            # reaches the end stopping there. Counted from the first epoch of this fit.
-            cycle = math.ceil(per / self.steps)
-            rep, part = divmod(epoch - self._first_epoch, cycle)
-            first, last = part * self.steps, min((part + 1) * self.steps, per)
-            order = self._order(self._first_epoch, rep).astype(np.int32)
-            full = self.n // B
-            if first < min(last, full):
-                yield order[first * B:min(last, full) * B].reshape(-1, B)
-            if last > full:  # the pass's last, partial batch
-                yield order[full * B:].reshape(1, -1)
+        if self.steps < self.per_pass:
+            yield from self._part_of_pass(epoch)
             return
+        done, B, rep = 0, self.batch_size, 0
         while done < self.steps:
             order = self._order(epoch, rep).astype(np.int32)
             full = min(self.n // B, self.steps - done)
@@ -285,6 +272,19 @@ class ArrayPlan:
                 yield order[self.n - self.n % B:].reshape(1, -1)
                 done += 1
             rep += 1
+
+    def _part_of_pass(self, epoch: int) -> Iterator[np.ndarray]:
+        """As Keras's epoch iterator, a `steps` below one pass continues that pass in the next
+        epoch (epoch 2 takes the batches after epoch 1's); a new (reshuffled) pass starts once
+        the data runs out, the epoch that reaches the end stopping there."""
+        B, full = self.batch_size, self.n // self.batch_size
+        rep, part = divmod(epoch - self.first_epoch, math.ceil(self.per_pass / self.steps))
+        first, last = part * self.steps, min((part + 1) * self.steps, self.per_pass)
+        order = self._order(self.first_epoch, rep).astype(np.int32)
+        if first < min(last, full):
+            yield order[first * B:min(last, full) * B].reshape(-1, B)
+        if last > full:  # the pass's last, partial batch
+            yield order[full * B:].reshape(1, -1)
 
     def _steps_from(self, epoch: int, start: int) -> Iterator[np.ndarray]:
         """The runs of epoch `epoch` without their first `start` batches."""

@@ -47,6 +47,8 @@ def fit(model: Any, x: PyTree, y: PyTree, sample_weight: PyTree, options: FitOpt
     val = _pipeline.validation_plan(held_out if held_out is not None else opts.validation_data,
                                     opts.validation_batch_size or opts.batch_size,
                                     opts.validation_steps)
+    if isinstance(plan, ArrayPlan):
+        plan.first_epoch = opts.initial_epoch
     session = get_session(model)
     session.ts = session.gather(fresh_metrics=True)
     session.loop = LoopState(opts.initial_epoch, 0, getattr(plan, "seed", None))
